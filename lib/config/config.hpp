@@ -1,0 +1,88 @@
+#pragma once
+// The appliance configuration: one YAML file (yaml-cpp), validated whole
+// before anything uses it. Unknown keys and bad values are errors naming the
+// file, the line and what was expected; a rejected file changes nothing.
+//
+// Thread: control side only.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/ip_address.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace sg {
+
+struct Deployment {
+    std::string name;
+    std::string owner;               // e-mail of the owner; empty when unknown
+    std::vector<Prefix> prefixes;
+};
+
+struct PortConfig {
+    std::string name;
+    std::string device;              // PCI address ("0000:3b:00.0") or a DPDK vdev string
+};
+
+enum class Mode : uint8_t { tap, inline_ };
+const char* mode_name(Mode m);
+
+struct Sizes {
+    uint32_t mbufs = 16383;          // per mempool (one per socket)
+    uint32_t mbuf_cache = 256;
+    uint32_t rx_descriptors = 1024;
+    uint32_t tx_descriptors = 1024;
+    uint32_t flow_table = 1u << 16;  // flows per worker
+    uint32_t ring = 4096;            // records per worker -> reporter ring
+    uint32_t burst = 32;             // packets per rx burst (1-256)
+};
+
+struct FlowTimeouts {
+    Nanos tcp = 3600 * kNsPerSec;
+    Nanos tcp_closed = 30 * kNsPerSec;
+    Nanos udp = 120 * kNsPerSec;
+    Nanos other = 60 * kNsPerSec;
+};
+
+struct Outputs {
+    std::string report;              // JSON report written at the end (replay) or on stop
+    std::string eve;                 // eve.json lines
+};
+
+struct ControlConfig {
+    std::string socket;              // Unix socket path; empty = no control socket
+    std::string group;               // group allowed besides root
+};
+
+struct Config {
+    std::string source;              // file the config came from ("" for defaults)
+    Mode mode = Mode::tap;
+    std::vector<PortConfig> ports;
+    std::vector<std::pair<std::string, std::string>> inline_pairs;
+    unsigned workers = 1;
+    Sizes sizes;
+    FlowTimeouts flow_timeout;
+    Outputs outputs;
+    std::vector<Deployment> deployments;
+    ControlConfig control;
+    std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set
+};
+
+// Reads and validates a config file. Errors look like
+// "cfg.yaml:12: workers: expected an integer between 1 and 64, got 'many'".
+Result<Config> load_config(const std::string& path);
+// Same from text; `name` is used in messages in place of a file name.
+Result<Config> parse_config(std::string_view yaml, const std::string& name);
+
+// "--protect NAME=PREFIX[,PREFIX...]" from the command line (owner unknown).
+Result<Deployment> parse_protect(std::string_view arg);
+
+// Checks what no single key can: unique names, inline pairs naming known
+// ports, a deployment list without duplicates. Run after any change.
+Result<> validate(const Config& cfg);
+
+} // namespace sg
