@@ -1,0 +1,36 @@
+#pragma once
+// The daemon's subcommands. main.cpp parses the command line (CLI11) into
+// these option structs; each command lives in its own file.
+
+#include <string>
+#include <vector>
+
+namespace sg::app {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // the run itself failed
+inline constexpr int kExitBadInput = 2;  // bad arguments, config or capture
+
+struct CommonOptions {
+    std::string config;                  // --config FILE
+    std::vector<std::string> protect;    // --protect NAME=PREFIX,...
+    int workers = 0;                     // --workers N (0: from config)
+    std::string report;                  // --report FILE
+    std::string eve;                     // --eve FILE
+    std::string eal;                     // --eal "..." replaces the default EAL flags
+};
+
+struct ReplayOptions {
+    CommonOptions common;
+    std::vector<std::string> captures;
+};
+
+struct RunOptions {
+    CommonOptions common;
+};
+
+int replay_main(const ReplayOptions& opts);
+int run_main(const RunOptions& opts);
+
+} // namespace sg::app

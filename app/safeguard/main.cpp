@@ -1,0 +1,43 @@
+// safeguard: the appliance daemon. The command line is parsed here; the
+// work happens in the subcommands (replay.cpp, run.cpp).
+
+#include <CLI/CLI.hpp>
+
+#include "app/safeguard/commands.hpp"
+
+namespace {
+
+void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
+    cmd->add_option("--config", o.config, "configuration file (YAML)");
+    cmd->add_option("--protect", o.protect,
+                    "protect a deployment: NAME=PREFIX[,PREFIX...] (repeatable)");
+    cmd->add_option("--workers", o.workers, "worker lcores")->check(CLI::Range(1, 128));
+    cmd->add_option("--report", o.report, "write the JSON report to FILE");
+    cmd->add_option("--eve", o.eve, "write eve.json lines to FILE");
+    cmd->add_option("--eal", o.eal, "EAL arguments replacing the defaults (quoted)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Safeguard: inline packet inspection that finds who attacks whom"};
+    app.require_subcommand(1);
+
+    sg::app::ReplayOptions replay;
+    CLI::App* replay_cmd = app.add_subcommand("replay", "replay captures through the pipeline and report");
+    add_common(replay_cmd, replay.common);
+    replay_cmd->add_option("pcap", replay.captures, "capture files (pcap or pcapng)")->required();
+
+    sg::app::RunOptions run;
+    CLI::App* run_cmd = app.add_subcommand("run", "appliance mode: ports from the config until a signal");
+    add_common(run_cmd, run.common);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : sg::app::kExitBadInput;
+    }
+    if (*replay_cmd) return sg::app::replay_main(replay);
+    return sg::app::run_main(run);
+}

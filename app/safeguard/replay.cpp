@@ -1,0 +1,52 @@
+// safeguard replay: the offline job. Captures go through DPDK's own pcap
+// driver into the same pipeline as live traffic, in packet time.
+
+#include <fmt/format.h>
+
+#include "app/safeguard/commands.hpp"
+#include "app/safeguard/session.hpp"
+#include "core/log.hpp"
+
+namespace sg::app {
+
+int replay_main(const ReplayOptions& opts) {
+    auto cfg = effective_config(opts.common);
+    if (!cfg) {
+        log::error("{}", cfg.error().message);
+        return kExitBadInput;
+    }
+    // Replay reads captures, not the configured ports, and only observes.
+    cfg->mode = Mode::tap;
+    cfg->ports.clear();
+    cfg->inline_pairs.clear();
+
+    std::vector<CaptureInfo> captures;
+    std::vector<PipelineInput> inputs;
+    for (const std::string& path : opts.captures) {
+        // DPDK device arguments are comma-separated key=value pairs.
+        if (path.find(',') != std::string::npos) {
+            log::error("{}: capture paths with a comma cannot be handed to DPDK's pcap driver; "
+                       "rename or link the file",
+                       path);
+            return kExitBadInput;
+        }
+        auto info = probe_capture(path);
+        if (!info) {
+            log::error("{}", info.error().message);
+            return kExitBadInput;
+        }
+        if (info->damaged)
+            log::warn("{}: damaged capture: {} readable records, then: {}", path, info->packets,
+                      info->damage);
+        inputs.push_back({path, fmt::format("net_pcap{},rx_pcap={}", inputs.size(), path), info->packets});
+        captures.push_back(std::move(*info));
+    }
+
+    if (auto ok = start_eal(*cfg, opts.common.eal); !ok) {
+        log::error("{}", ok.error().message);
+        return kExitFailure;
+    }
+    return run_pipeline(*cfg, inputs, /*replay=*/true, captures);
+}
+
+} // namespace sg::app

@@ -1,0 +1,122 @@
+#include "app/safeguard/session.hpp"
+
+#include <csignal>
+#include <fstream>
+
+#include <rte_eal.h>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "io/eal.hpp"
+#include "report/report.hpp"
+#include "report/reporter.hpp"
+
+namespace sg::app {
+
+namespace {
+
+Pipeline* g_running = nullptr;
+
+extern "C" void on_stop_signal(int) {
+    if (g_running) g_running->stop(); // an atomic store: async-signal-safe
+}
+
+struct FileCloser {
+    void operator()(std::FILE* f) const {
+        if (f) std::fclose(f);
+    }
+};
+
+} // namespace
+
+Result<Config> effective_config(const CommonOptions& opts) {
+    Config cfg;
+    if (!opts.config.empty()) {
+        auto loaded = load_config(opts.config);
+        if (!loaded) return loaded.error();
+        cfg = std::move(*loaded);
+    }
+    for (const std::string& arg : opts.protect) {
+        auto d = parse_protect(arg);
+        if (!d) return make_error(fmt::format("--protect {}: {}", arg, d.error().message));
+        cfg.deployments.push_back(std::move(*d));
+    }
+    if (opts.workers < 0 || opts.workers > 128)
+        return make_error(fmt::format("--workers: expected 1-128, got {}", opts.workers));
+    if (opts.workers) cfg.workers = unsigned(opts.workers);
+    if (!opts.report.empty()) cfg.outputs.report = opts.report;
+    if (!opts.eve.empty()) cfg.outputs.eve = opts.eve;
+    if (auto ok = validate(cfg); !ok) return ok.error();
+    return cfg;
+}
+
+Result<> start_eal(const Config& cfg, const std::string& eal_flag) {
+    std::vector<std::string> args;
+    if (!eal_flag.empty()) {
+        auto split = split_args(eal_flag);
+        if (!split) return make_error("--eal: " + split.error().message);
+        args = std::move(*split);
+    } else if (!cfg.eal.empty()) {
+        args = cfg.eal;
+    } else {
+        args = default_eal_args(cfg.workers + 1);
+    }
+    return init_eal("safeguard", args);
+}
+
+int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
+                 const std::vector<CaptureInfo>& captures) {
+    std::unique_ptr<std::FILE, FileCloser> eve;
+    if (!cfg.outputs.eve.empty()) {
+        eve.reset(std::fopen(cfg.outputs.eve.c_str(), "w"));
+        if (!eve) {
+            log::error("{}: cannot write eve output: {}", cfg.outputs.eve, std::strerror(errno));
+            return kExitBadInput;
+        }
+    }
+    int rc = kExitOk;
+    {
+        Reporter reporter(eve.get());
+        auto pipeline = Pipeline::create(cfg, inputs, replay, reporter);
+        if (!pipeline) {
+            log::error("{}", pipeline.error().message);
+            return kExitFailure;
+        }
+        Pipeline& p = **pipeline;
+        g_running = &p;
+        std::signal(SIGINT, on_stop_signal);
+        std::signal(SIGTERM, on_stop_signal);
+        if (auto ok = p.start(); !ok) {
+            log::error("{}", ok.error().message);
+            return kExitFailure;
+        }
+        if (!replay)
+            log::info("running: {} port(s), {} worker(s), {} dispatch; SIGINT or SIGTERM stops",
+                      p.ports().size(), p.workers(), p.software_dispatch() ? "software" : "hardware RSS");
+        p.run();
+        g_running = nullptr;
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+
+        ReportContext ctx;
+        ctx.mode = replay ? "replay" : "run";
+        ctx.captures = captures;
+        ctx.config = &cfg;
+        ctx.software_dispatch = p.software_dispatch();
+        const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
+        fmt::print("{}", human_summary(report));
+        if (!cfg.outputs.report.empty()) {
+            std::ofstream out(cfg.outputs.report);
+            out << report.dump(2) << '\n';
+            if (!out) {
+                log::error("{}: cannot write the report", cfg.outputs.report);
+                rc = kExitFailure;
+            }
+        }
+    }
+    rte_eal_cleanup();
+    return rc;
+}
+
+} // namespace sg::app

@@ -1,0 +1,29 @@
+#pragma once
+// What `replay` and `run` share: building the effective config from the file
+// and the flags, bringing up EAL, running the pipeline and writing outputs.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/safeguard/commands.hpp"
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "io/capture.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace sg::app {
+
+// Config file (or defaults) + --protect + --workers/--report/--eve.
+Result<Config> effective_config(const CommonOptions& opts);
+
+// EAL with --eal, else the config's `eal:`, else the no-hugepage defaults.
+Result<> start_eal(const Config& cfg, const std::string& eal_flag);
+
+// Runs the pipeline over `inputs` to its end (replay) or until a signal
+// (run), then prints the summary and writes the report and eve file.
+int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
+                 const std::vector<CaptureInfo>& captures);
+
+} // namespace sg::app

@@ -1,0 +1,62 @@
+#pragma once
+// Per-worker counters: plain integers owned and written by one worker, read
+// by others only as statistics (summed on request). No atomics, no locks.
+//
+// The scalar counters are listed once, in SG_WORKER_COUNTERS, so that summing,
+// reports and metrics can never forget one.
+
+#include <cstdint>
+
+#include "parse/packet_view.hpp"
+
+namespace sg {
+
+inline constexpr unsigned kTunnelTypes = 5; // TunnelType values (index 0 = none)
+
+// X(name, help)
+#define SG_WORKER_COUNTERS(X)                                                          \
+    X(packets, "frames received")                                                      \
+    X(bytes, "bytes received (captured length)")                                       \
+    X(ipv4, "IPv4 packets (innermost)")                                                \
+    X(ipv6, "IPv6 packets (innermost)")                                                \
+    X(arp, "ARP frames")                                                               \
+    X(other_l3, "frames with another ethertype")                                      \
+    X(tcp, "TCP segments")                                                             \
+    X(udp, "UDP datagrams")                                                            \
+    X(icmp, "ICMP messages")                                                           \
+    X(icmpv6, "ICMPv6 messages")                                                       \
+    X(other_l4, "IP packets of another protocol")                                     \
+    X(vlan, "frames with at least one 802.1Q tag")                                     \
+    X(fragments, "IP fragments")                                                       \
+    X(flows_created, "flows created")                                                  \
+    X(flows_expired, "flows ended by idle timeout")                                    \
+    X(flows_evicted, "flows evicted because the table was full")                       \
+    X(flows_active, "flows in the table")                                              \
+    X(oversize, "frames longer than the decode buffer")                                \
+    X(ring_drops, "records dropped because the reporter ring was full")                \
+    X(forwarded, "packets forwarded to the peer port (inline)")                        \
+    X(tx_drops, "packets the peer port could not take (inline)")
+
+struct WorkerCounters {
+#define SG_DECLARE_COUNTER(name, help) uint64_t name = 0;
+    SG_WORKER_COUNTERS(SG_DECLARE_COUNTER)
+#undef SG_DECLARE_COUNTER
+    uint64_t tunnelled[kTunnelTypes] = {}; // by TunnelType
+    uint64_t anomalies[kAnomalyCount] = {}; // by Anomaly
+
+    WorkerCounters& operator+=(const WorkerCounters& o) {
+#define SG_ADD_COUNTER(name, help) name += o.name;
+        SG_WORKER_COUNTERS(SG_ADD_COUNTER)
+#undef SG_ADD_COUNTER
+        for (unsigned i = 0; i < kTunnelTypes; ++i) tunnelled[i] += o.tunnelled[i];
+        for (unsigned i = 0; i < kAnomalyCount; ++i) anomalies[i] += o.anomalies[i];
+        return *this;
+    }
+};
+
+inline const char* tunnel_type_name(TunnelType t) {
+    static constexpr const char* names[kTunnelTypes] = {"none", "vxlan", "geneve", "gre", "erspan"};
+    return unsigned(t) < kTunnelTypes ? names[unsigned(t)] : "?";
+}
+
+} // namespace sg

@@ -1,0 +1,126 @@
+#include "pipeline/dispatcher.hpp"
+
+#include <sched.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "flow/flow_key.hpp"
+#include "flow/flow_table.hpp"
+#include "parse/decode.hpp"
+
+namespace sg {
+
+Dispatcher::Dispatcher(std::vector<DispatchInput> inputs, std::vector<rte_ring*> worker_rings,
+                       std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless)
+    : inputs_(std::move(inputs)), delivered_(inputs_.size(), 0), done_(inputs_.size(), false),
+      worker_rings_(std::move(worker_rings)), tx_rings_(std::move(tx_rings)),
+      staging_(worker_rings_.size() * kMaxBurst), staged_(worker_rings_.size(), 0),
+      burst_(burst > kMaxBurst ? kMaxBurst : burst), lossless_(lossless) {}
+
+bool Dispatcher::input_exhausted(size_t i) {
+    // The pcap driver has no end-of-file event: at the end rx_burst just
+    // returns 0. A record is either delivered, or consumed and counted by the
+    // driver as an error (rx_nombuf, ierrors); once those add up to what
+    // libpcap counted in the file, nothing more will come.
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(inputs_[i].queue.port, &st) != 0) return false;
+    return delivered_[i] + st.ierrors + st.rx_nombuf >= inputs_[i].expected;
+}
+
+bool Dispatcher::run(const std::atomic<bool>& stop) {
+    rte_mbuf* pkts[kMaxBurst];
+    size_t bounded_left = 0;
+    for (const DispatchInput& in : inputs_) bounded_left += in.bounded;
+    // Only a run where every input is a capture ends by itself.
+    const bool ends = bounded_left == inputs_.size();
+    for (;;) {
+        if (stop.load(std::memory_order_relaxed)) return false;
+        if (ends && bounded_left == 0) return true;
+        bool got = false;
+        for (size_t i = 0; i < inputs_.size(); ++i) {
+            if (done_[i]) continue;
+            const unsigned n = rte_eth_rx_burst(inputs_[i].queue.port, inputs_[i].queue.queue, pkts,
+                                                uint16_t(burst_));
+            if (n) {
+                got = true;
+                delivered_[i] += n;
+                counters_.received += n;
+                spread(pkts, n);
+            } else if (inputs_[i].bounded && input_exhausted(i)) {
+                done_[i] = true;
+                --bounded_left;
+            }
+        }
+        transmit();
+        if (!got) sched_yield();
+    }
+}
+
+void Dispatcher::spread(rte_mbuf** pkts, unsigned n) {
+    const unsigned workers = unsigned(worker_rings_.size());
+    // Group the burst per worker, keeping each worker's packets in order.
+    uint8_t buf[2048];
+    for (unsigned i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        unsigned w = 0;
+        if (workers > 1) {
+            // The flow's addresses sit in the first 2 KiB of any frame we
+            // decode (tunnels included); a shorter view is enough to choose.
+            const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), sizeof buf);
+            const auto* frame = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, buf));
+            PacketView pv;
+            if (frame) decode(frame, len, pv);
+            if (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) {
+                bool from_a = true;
+                const FlowKey key = make_flow_key(pv, from_a);
+                w = FlowTable::flow_hash(key) % workers;
+            }
+        }
+        staging_[w * kMaxBurst + staged_[w]++] = m;
+    }
+    for (unsigned w = 0; w < workers; ++w) {
+        if (staged_[w]) enqueue(w, &staging_[w * kMaxBurst], staged_[w]);
+        staged_[w] = 0;
+    }
+}
+
+void Dispatcher::enqueue(unsigned worker, rte_mbuf** pkts, unsigned n) {
+    unsigned done = 0;
+    for (;;) {
+        done += rte_ring_sp_enqueue_burst(worker_rings_[worker], reinterpret_cast<void**>(pkts + done),
+                                          n - done, nullptr);
+        if (done == n) return;
+        if (!lossless_) break;
+        ++counters_.ring_full_waits;
+        transmit(); // forwarded packets hold mbufs too: keep them moving
+        sched_yield();
+    }
+    counters_.ring_full_drops += n - done;
+    rte_pktmbuf_free_bulk(pkts + done, n - done);
+}
+
+void Dispatcher::transmit() {
+    rte_mbuf* pkts[kMaxBurst];
+    for (rte_ring* r : tx_rings_) {
+        const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kMaxBurst, nullptr);
+        unsigned i = 0;
+        while (i < n) {
+            // Workers set m->port to the destination; send runs of one port.
+            unsigned j = i + 1;
+            while (j < n && pkts[j]->port == pkts[i]->port) ++j;
+            const uint16_t sent = rte_eth_tx_burst(pkts[i]->port, 0, pkts + i, uint16_t(j - i));
+            counters_.tx_sent += sent;
+            if (sent < j - i) {
+                counters_.tx_drops += j - i - sent;
+                rte_pktmbuf_free_bulk(pkts + i + sent, j - i - sent);
+            }
+            i = j;
+        }
+    }
+}
+
+void Dispatcher::drain_tx() { transmit(); }
+
+} // namespace sg

@@ -1,0 +1,68 @@
+#pragma once
+// Dispatcher: software RSS for devices that cannot spread flows over queues
+// themselves (capture files, virtual devices, single-queue NICs). It runs on
+// the main lcore, receives from every input queue, decodes each frame just
+// far enough to find its (inner) flow, and hands it to worker
+// flow_hash(key) % workers, so both directions of a flow always meet the
+// same worker and the results do not depend on the number of workers.
+//
+// In replay it is lossless: when a worker's ring is full it waits (the file
+// can wait too). Live, a full ring drops and counts.
+// Inline, it also transmits what workers forwarded (their tx rings).
+//
+// Thread: run() on the main lcore only.
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "pipeline/worker.hpp"
+
+namespace sg {
+
+struct DispatchInput {
+    RxQueueRef queue;
+    bool bounded = false;    // replay: the input ends after `expected` records
+    uint64_t expected = 0;
+};
+
+struct DispatcherCounters {
+    uint64_t received = 0;
+    uint64_t ring_full_drops = 0;   // live: worker ring full
+    uint64_t ring_full_waits = 0;   // replay: times it had to wait for a worker
+    uint64_t tx_sent = 0;
+    uint64_t tx_drops = 0;
+};
+
+class Dispatcher {
+public:
+    Dispatcher(std::vector<DispatchInput> inputs, std::vector<rte_ring*> worker_rings,
+               std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless);
+
+    // Runs until every replayed input is exhausted (returns true) or
+    // `stop` is raised (returns false).
+    bool run(const std::atomic<bool>& stop);
+    // Inline: transmits what workers forwarded until they are done.
+    void drain_tx();
+
+    const DispatcherCounters& counters() const { return counters_; }
+
+private:
+    bool input_exhausted(size_t i);
+    void spread(rte_mbuf** pkts, unsigned n);
+    void enqueue(unsigned worker, rte_mbuf** pkts, unsigned n);
+    void transmit();
+
+    std::vector<DispatchInput> inputs_;
+    std::vector<uint64_t> delivered_;   // per input
+    std::vector<bool> done_;
+    std::vector<rte_ring*> worker_rings_;
+    std::vector<rte_ring*> tx_rings_;
+    std::vector<rte_mbuf*> staging_;        // kMaxBurst slots per worker
+    std::vector<unsigned> staged_;          // used slots per worker
+    uint32_t burst_;
+    bool lossless_;
+    DispatcherCounters counters_;
+};
+
+} // namespace sg

@@ -1,0 +1,205 @@
+#include "pipeline/pipeline.hpp"
+
+#include <algorithm>
+
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "report/reporter.hpp"
+
+namespace sg {
+
+namespace {
+
+// Ring of mbuf pointers from the dispatcher to one worker, or back (tx).
+Result<rte_ring*> make_mbuf_ring(const std::string& name, unsigned size) {
+    rte_ring* r = rte_ring_create(name.c_str(), size, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!r) return make_error(fmt::format("cannot create ring {}", name));
+    return r;
+}
+
+constexpr unsigned kDispatchRingSize = 1024;
+
+} // namespace
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
+                                                   const std::vector<PipelineInput>& inputs,
+                                                   bool replay, Reporter& reporter) {
+    std::unique_ptr<Pipeline> p(new Pipeline);
+    p->reporter_ = &reporter;
+    p->signals_.lossless = replay;
+    const unsigned nb_workers = cfg.workers;
+    if (rte_lcore_count() < nb_workers + 1)
+        return make_error(fmt::format("{} workers need {} lcores (main + workers) but EAL has {}; "
+                                      "give EAL more with --lcores",
+                                      nb_workers, nb_workers + 1, rte_lcore_count()));
+    if (inputs.empty()) return make_error("no input: give at least one port or capture");
+
+    register_timestamp_field();
+    // Every mbuf that can be in flight at once: rx descriptors, the
+    // dispatcher's rings, tx queues and bursts. Too few and the pcap driver
+    // would lose records (it counts them as rx_nombuf).
+    auto pool = create_mbuf_pool(cfg.sizes.mbufs, cfg.sizes.mbuf_cache);
+    if (!pool) return pool.error();
+    p->pool_ = *pool;
+
+    for (const PipelineInput& in : inputs) {
+        PortRequest req;
+        req.name = in.name;
+        req.device = in.device;
+        req.rx_queues = uint16_t(nb_workers);
+        req.tx_queues = uint16_t(nb_workers);
+        req.rx_descriptors = cfg.sizes.rx_descriptors;
+        req.tx_descriptors = cfg.sizes.tx_descriptors;
+        auto port = open_port(req, p->pool_);
+        if (!port) return port.error();
+        p->ports_.push_back(*port);
+    }
+
+    // Inline pairs: what enters one port leaves through its peer.
+    p->peer_port_.assign(RTE_MAX_ETHPORTS, kNoPeer);
+    const bool inline_mode = cfg.mode == Mode::inline_;
+    if (inline_mode) {
+        auto find = [&](const std::string& name) -> const PortInfo* {
+            for (const PortInfo& port : p->ports_)
+                if (port.name == name) return &port;
+            return nullptr;
+        };
+        for (const auto& [a, b] : cfg.inline_pairs) {
+            const PortInfo* pa = find(a);
+            const PortInfo* pb = find(b);
+            if (!pa || !pb) return make_error(fmt::format("inline pair [{}, {}] names an unknown port", a, b));
+            p->peer_port_[pa->port_id] = pb->port_id;
+            p->peer_port_[pb->port_id] = pa->port_id;
+        }
+    }
+
+    // Hardware RSS on every port with a queue per worker: workers poll their
+    // own queues. Otherwise the main lcore spreads flows in software.
+    bool direct = !replay;
+    for (const PortInfo& port : p->ports_)
+        direct = direct && port.rss && port.rx_queues == nb_workers && port.tx_queues >= nb_workers;
+    if (nb_workers == 1 && !replay)
+        direct = std::all_of(p->ports_.begin(), p->ports_.end(), [](const PortInfo& port) { return port.rx_queues == 1; });
+
+    std::vector<DispatchInput> dispatch_inputs;
+    for (size_t i = 0; i < p->ports_.size(); ++i)
+        for (uint16_t q = 0; q < p->ports_[i].rx_queues; ++q)
+            dispatch_inputs.push_back({{p->ports_[i].port_id, q}, replay && q == 0, q == 0 ? inputs[i].expected : 0});
+
+    for (unsigned w = 0; w < nb_workers; ++w) {
+        auto ring = RecordRing::create(fmt::format("sg_rec_{}", w), cfg.sizes.ring, int(rte_socket_id()));
+        if (!ring) return ring.error();
+        p->record_rings_.push_back(*ring);
+
+        WorkerIo io;
+        io.peer_port = inline_mode ? p->peer_port_.data() : nullptr;
+        if (direct) {
+            for (const PortInfo& port : p->ports_) {
+                if (io.nb_rx == kMaxQueuesPerWorker) break;
+                io.rx[io.nb_rx++] = {port.port_id, uint16_t(nb_workers == 1 ? 0 : w)};
+            }
+            io.tx_queue = uint16_t(w);
+        } else {
+            auto rx = make_mbuf_ring(fmt::format("sg_rx_{}", w), kDispatchRingSize);
+            if (!rx) return rx.error();
+            p->rx_rings_.push_back(*rx);
+            io.rx_ring = *rx;
+            if (inline_mode) {
+                auto tx = make_mbuf_ring(fmt::format("sg_tx_{}", w), kDispatchRingSize);
+                if (!tx) return tx.error();
+                p->tx_rings_.push_back(*tx);
+                io.tx_ring = *tx;
+            }
+        }
+        FlowTableConfig ft;
+        ft.capacity = cfg.sizes.flow_table;
+        ft.tcp_idle = cfg.flow_timeout.tcp;
+        ft.tcp_closed_idle = cfg.flow_timeout.tcp_closed;
+        ft.udp_idle = cfg.flow_timeout.udp;
+        ft.other_idle = cfg.flow_timeout.other;
+        ft.socket_id = int(rte_socket_id());
+        const std::string table_name = fmt::format("sg_flows_{}", w);
+        ft.name = table_name.c_str();
+        auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst);
+        if (!worker) return worker.error();
+        p->workers_.push_back(std::move(*worker));
+    }
+    if (!direct) {
+        // Replay waits for busy workers instead of dropping: the file can wait.
+        p->dispatcher_ = std::make_unique<Dispatcher>(std::move(dispatch_inputs), p->rx_rings_,
+                                                      p->tx_rings_, cfg.sizes.burst, replay);
+    }
+    return p;
+}
+
+Result<> Pipeline::start() {
+    reporter_->start(record_rings_);
+    unsigned w = 0;
+    unsigned lcore;
+    RTE_LCORE_FOREACH_WORKER(lcore) {
+        if (w == workers_.size()) break;
+        if (int rc = rte_eal_remote_launch(&Worker::lcore_entry, workers_[w].get(), lcore); rc != 0)
+            return make_error(fmt::format("cannot launch worker {} on lcore {}: {}", w, lcore, rc));
+        ++w;
+    }
+    started_ = true;
+    return {};
+}
+
+void Pipeline::run() {
+    if (dispatcher_) {
+        const bool exhausted = dispatcher_->run(signals_.stop);
+        if (exhausted) signals_.input_done.store(true, std::memory_order_release);
+        // Inline: keep sending what the workers forward until they are done.
+        for (;;) {
+            bool all = true;
+            for (auto& w : workers_) all = all && w->finished();
+            dispatcher_->drain_tx();
+            if (all) break;
+            sched_yield();
+        }
+        dispatcher_->drain_tx();
+    }
+    rte_eal_mp_wait_lcore();
+    reporter_->finish();
+}
+
+PipelineSnapshot Pipeline::snapshot() const {
+    PipelineSnapshot s;
+    for (const auto& w : workers_) {
+        s.workers.push_back(w->counters());
+        s.total += w->counters();
+    }
+    if (dispatcher_) s.dispatcher = dispatcher_->counters();
+    for (const PortInfo& port : ports_) {
+        rte_eth_stats st{};
+        if (rte_eth_stats_get(port.port_id, &st) == 0) {
+            s.rx_nombuf += st.rx_nombuf;
+            s.rx_errors += st.ierrors;
+            s.rx_missed += st.imissed;
+        }
+    }
+    return s;
+}
+
+void Pipeline::close() {
+    if (closed_) return;
+    closed_ = true;
+    for (const PortInfo& port : ports_) close_port(port);
+    workers_.clear();
+    for (RecordRing* r : record_rings_) RecordRing::destroy(r);
+    for (rte_ring* r : rx_rings_) rte_ring_free(r);
+    for (rte_ring* r : tx_rings_) rte_ring_free(r);
+    if (pool_) rte_mempool_free(pool_);
+}
+
+Pipeline::~Pipeline() { close(); }
+
+} // namespace sg

@@ -1,0 +1,81 @@
+#pragma once
+// Pipeline: the whole data path of one appliance, wired on the control side
+// and then left to its threads:
+//
+//   ports/queues --(HW RSS | software dispatcher on the main lcore)--> workers
+//   workers --(one RecordRing each)--> reporter thread
+//   workers --(inline: peer port, or tx ring via the dispatcher)--> wire
+//
+// Thread: every method runs on the main lcore (control side).
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "io/port.hpp"
+#include "pipeline/dispatcher.hpp"
+#include "pipeline/worker.hpp"
+
+struct rte_mempool;
+
+namespace sg {
+
+class Reporter;
+
+struct PipelineInput {
+    std::string name;        // port name, or the capture path in replay
+    std::string device;      // DPDK device string
+    uint64_t expected = 0;   // replay: records in the capture (0 = live)
+};
+
+struct PipelineSnapshot {
+    WorkerCounters total;
+    std::vector<WorkerCounters> workers;
+    DispatcherCounters dispatcher;
+    uint64_t rx_nombuf = 0;      // the drivers had no mbuf for a packet
+    uint64_t rx_errors = 0;      // the drivers could not read a packet
+    uint64_t rx_missed = 0;      // the NICs dropped for lack of descriptors
+};
+
+class Pipeline {
+public:
+    // `replay` makes dispatch lossless and the run end with the input.
+    static Result<std::unique_ptr<Pipeline>> create(const Config& cfg,
+                                                    const std::vector<PipelineInput>& inputs,
+                                                    bool replay, Reporter& reporter);
+    ~Pipeline();
+
+    // Launches the workers on their lcores.
+    Result<> start();
+    // Runs the main lcore's share until the input ends (replay) or stop()
+    // is called (live); then waits for the workers to finish their flows.
+    void run();
+    // Async-signal-safe: asks everything to stop.
+    void stop() { signals_.stop.store(true, std::memory_order_relaxed); }
+
+    PipelineSnapshot snapshot() const;
+    const std::vector<PortInfo>& ports() const { return ports_; }
+    bool software_dispatch() const { return dispatcher_ != nullptr; }
+    unsigned workers() const { return unsigned(workers_.size()); }
+
+private:
+    Pipeline() = default;
+    void close();
+
+    std::vector<PortInfo> ports_;
+    std::vector<uint16_t> peer_port_;          // by port id; kNoPeer when tap
+    rte_mempool* pool_ = nullptr;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<RecordRing*> record_rings_;
+    std::vector<rte_ring*> rx_rings_;
+    std::vector<rte_ring*> tx_rings_;
+    std::unique_ptr<Dispatcher> dispatcher_;
+    WorkerSignals signals_;
+    Reporter* reporter_ = nullptr;
+    bool started_ = false;
+    bool closed_ = false;
+};
+
+} // namespace sg

@@ -1,0 +1,144 @@
+#include "report/report.hpp"
+
+#include <fmt/format.h>
+
+#include "flow/flow_table.hpp"
+
+namespace sg {
+
+namespace {
+
+nlohmann::json counters_json(const WorkerCounters& c) {
+    nlohmann::json j;
+#define SG_COUNTER_JSON(name, help) j[#name] = c.name;
+    SG_WORKER_COUNTERS(SG_COUNTER_JSON)
+#undef SG_COUNTER_JSON
+    return j;
+}
+
+nlohmann::json flow_json(const FlowSummary& s) {
+    const FlowEndRecord& f = s.record;
+    const bool a_first = f.initiator_is_a;
+    nlohmann::json j = {
+        {"flow_id", flow_output_id(f)},
+        {"src_ip", (a_first ? f.key.a : f.key.b).to_string()},
+        {"dest_ip", (a_first ? f.key.b : f.key.a).to_string()},
+        {"src_port", a_first ? f.key.port_a : f.key.port_b},
+        {"dest_port", a_first ? f.key.port_b : f.key.port_a},
+        {"proto", f.key.proto},
+        {"packets", f.packets[0] + f.packets[1]},
+        {"bytes", s.total_bytes()},
+        {"start", format_timestamp(f.first_seen)},
+        {"end", format_timestamp(f.last_seen)},
+    };
+    if (f.key.proto == kProtoTcp) j["tcp_state"] = tcp_state_name(TcpState(f.tcp_state));
+    if (f.key.tunnel_id) j["tunnel_id"] = f.key.tunnel_id;
+    return j;
+}
+
+} // namespace
+
+nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& snap,
+                            const ReporterResults& results) {
+    const WorkerCounters& t = snap.total;
+    nlohmann::json r;
+    r["mode"] = ctx.mode;
+
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const CaptureInfo& c : ctx.captures) {
+        nlohmann::json in = {{"file", c.path}, {"packets", c.packets}};
+        if (c.damaged) in["damaged"] = c.damage;
+        inputs.push_back(in);
+    }
+    r["inputs"] = inputs;
+
+    r["packets"] = t.packets;
+    r["bytes"] = t.bytes;
+    r["flows"] = t.flows_created;
+    r["protocols"] = {{"ipv4", t.ipv4}, {"ipv6", t.ipv6}, {"arp", t.arp}, {"other_l3", t.other_l3},
+                      {"tcp", t.tcp}, {"udp", t.udp}, {"icmp", t.icmp}, {"icmpv6", t.icmpv6},
+                      {"other_l4", t.other_l4}, {"vlan", t.vlan}, {"fragments", t.fragments}};
+    nlohmann::json tunnels = nlohmann::json::object();
+    for (unsigned i = 1; i < kTunnelTypes; ++i)
+        if (t.tunnelled[i]) tunnels[tunnel_type_name(TunnelType(i))] = t.tunnelled[i];
+    r["protocols"]["tunnels"] = tunnels;
+
+    nlohmann::json anomalies = nlohmann::json::object();
+    for (unsigned i = 1; i < kAnomalyCount; ++i)
+        if (t.anomalies[i]) anomalies[anomaly_name(Anomaly(i))] = t.anomalies[i];
+    r["anomalies"] = anomalies;
+
+    nlohmann::json top = nlohmann::json::array();
+    for (const FlowSummary& s : results.top_flows) top.push_back(flow_json(s));
+    r["top_flows"] = top;
+
+    r["alerts"] = nlohmann::json::array();
+    r["attributions"] = nlohmann::json::array();
+    r["incidents"] = nlohmann::json::array();
+
+    // Figures that depend on the number of workers or on timing.
+    nlohmann::json workers = nlohmann::json::array();
+    for (size_t i = 0; i < snap.workers.size(); ++i) {
+        nlohmann::json w = counters_json(snap.workers[i]);
+        w["id"] = i;
+        workers.push_back(w);
+    }
+    r["runtime"] = {
+        {"workers", workers},
+        {"software_dispatch", ctx.software_dispatch},
+        {"flows_expired", t.flows_expired},
+        {"flows_evicted", t.flows_evicted},
+        {"flow_records", results.records},
+        {"ring_drops", t.ring_drops},
+        {"oversize", t.oversize},
+        {"forwarded", t.forwarded},
+        {"tx_drops", t.tx_drops + snap.dispatcher.tx_drops},
+        {"rx_nombuf", snap.rx_nombuf},
+        {"rx_errors", snap.rx_errors},
+        {"rx_missed", snap.rx_missed},
+        {"dispatch_ring_full_drops", snap.dispatcher.ring_full_drops},
+        {"dispatch_ring_full_waits", snap.dispatcher.ring_full_waits},
+    };
+    return r;
+}
+
+std::string human_summary(const nlohmann::json& r) {
+    std::string out;
+    auto line = [&](std::string s) { out += s + '\n'; };
+    line(fmt::format("Safeguard {}: {} packets, {} bytes, {} flows", r["mode"].get<std::string>(),
+                     r["packets"].get<uint64_t>(), r["bytes"].get<uint64_t>(), r["flows"].get<uint64_t>()));
+    const auto& p = r["protocols"];
+    line(fmt::format("  protocols: IPv4 {}, IPv6 {}, ARP {}, other {} | TCP {}, UDP {}, ICMP {}, ICMPv6 {}",
+                     p["ipv4"].get<uint64_t>(), p["ipv6"].get<uint64_t>(), p["arp"].get<uint64_t>(),
+                     p["other_l3"].get<uint64_t>(), p["tcp"].get<uint64_t>(), p["udp"].get<uint64_t>(),
+                     p["icmp"].get<uint64_t>(), p["icmpv6"].get<uint64_t>()));
+    if (!p["tunnels"].empty()) {
+        std::string t;
+        for (const auto& [k, v] : p["tunnels"].items()) t += fmt::format(" {} {}", k, v.get<uint64_t>());
+        line("  tunnels:" + t);
+    }
+    if (r["anomalies"].empty()) {
+        line("  anomalies: none");
+    } else {
+        std::string a;
+        for (const auto& [k, v] : r["anomalies"].items()) a += fmt::format(" {} {}", k, v.get<uint64_t>());
+        line("  anomalies:" + a);
+    }
+    for (const auto& in : r["inputs"])
+        if (in.contains("damaged"))
+            line(fmt::format("  {}: damaged capture, read up to the broken record ({})",
+                             in["file"].get<std::string>(), in["damaged"].get<std::string>()));
+    const auto& top = r["top_flows"];
+    for (size_t i = 0; i < top.size() && i < 3; ++i) {
+        const auto& f = top[i];
+        line(fmt::format("  top flow: {}:{} -> {}:{} proto {} {} packets {} bytes",
+                         f["src_ip"].get<std::string>(), f["src_port"].get<unsigned>(),
+                         f["dest_ip"].get<std::string>(), f["dest_port"].get<unsigned>(),
+                         f["proto"].get<unsigned>(), f["packets"].get<uint64_t>(), f["bytes"].get<uint64_t>()));
+    }
+    line(fmt::format("  found: {} alerts, {} attributions, {} incidents", r["alerts"].size(),
+                     r["attributions"].size(), r["incidents"].size()));
+    return out;
+}
+
+} // namespace sg
