@@ -28,6 +28,9 @@ struct PortConfig {
     std::string device;              // PCI address ("0000:3b:00.0") or a DPDK vdev string
 };
 
+// Upper bound of `workers`; per-worker tables may be sized by it.
+inline constexpr unsigned kMaxWorkers = 128;
+
 enum class Mode : uint8_t { tap, inline_ };
 const char* mode_name(Mode m);
 
@@ -63,7 +66,7 @@ struct Config {
     Mode mode = Mode::tap;
     std::vector<PortConfig> ports;
     std::vector<std::pair<std::string, std::string>> inline_pairs;
-    unsigned workers = 1;
+    unsigned workers = 1;            // 1..kMaxWorkers
     Sizes sizes;
     FlowTimeouts flow_timeout;
     Outputs outputs;
@@ -73,7 +76,8 @@ struct Config {
 };
 
 // Reads and validates a config file. Errors look like
-// "cfg.yaml:12: workers: expected an integer between 1 and 64, got 'many'".
+// "cfg.yaml:12: workers: expected an integer between 1 and 128, got 'many'".
+// docs/configuration.md lists every key.
 Result<Config> load_config(const std::string& path);
 // Same from text; `name` is used in messages in place of a file name.
 Result<Config> parse_config(std::string_view yaml, const std::string& name);
@@ -82,7 +86,10 @@ Result<Config> parse_config(std::string_view yaml, const std::string& name);
 Result<Deployment> parse_protect(std::string_view arg);
 
 // Checks what no single key can: unique names, inline pairs naming known
-// ports, a deployment list without duplicates. Run after any change.
+// ports, a deployment list without duplicates; also the bounds of workers,
+// sizes and timeouts, for a Config built or changed in code. Run after any
+// change (parse_config runs it too). No line numbers here: messages name
+// `source` ("config" when empty) and the key.
 Result<> validate(const Config& cfg);
 
 } // namespace sg

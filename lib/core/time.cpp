@@ -1,6 +1,7 @@
 #include "core/time.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@ std::optional<Nanos> parse_duration(std::string_view text) {
     else if (unit == "h") scale = 3600 * kNsPerSec;
     else if (unit == "d") scale = 86400 * kNsPerSec;
     else return std::nullopt;
+    if (n > UINT64_MAX / scale) return std::nullopt; // would wrap into a plausible value
     return n * scale;
 }
 

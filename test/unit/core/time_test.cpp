@@ -12,6 +12,8 @@ TEST_CASE("Durations parse with units and reject garbage") {
     CHECK_FALSE(parse_duration("h"));
     CHECK_FALSE(parse_duration("10 parsecs"));
     CHECK_FALSE(parse_duration(""));
+    CHECK_FALSE(parse_duration("300000000000d")); // would wrap around
+
     CHECK(format_duration(24 * 3600 * kNsPerSec) == "24h");
 }
 

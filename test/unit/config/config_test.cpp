@@ -1,0 +1,397 @@
+#include "config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using sg::Mode;
+using sg::parse_config;
+
+namespace {
+
+// A fresh directory per test, removed afterwards.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "sg-config-XXXXXX").string();
+        REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+        path = tmpl;
+    }
+    ~TempDir() { fs::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+};
+
+std::string error_of(std::string_view yaml) {
+    const auto r = parse_config(yaml, "cfg.yaml");
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+}
+
+// The first ```yaml block after "## Full example" in docs/configuration.md.
+std::string documented_example() {
+    std::ifstream in(SG_SOURCE_ROOT "/docs/configuration.md");
+    REQUIRE(in);
+    std::stringstream doc;
+    doc << in.rdbuf();
+    const std::string text = doc.str();
+    const auto section = text.find("## Full example");
+    REQUIRE(section != std::string::npos);
+    const auto begin = text.find("```yaml\n", section);
+    REQUIRE(begin != std::string::npos);
+    const auto end = text.find("```", begin + 8);
+    REQUIRE(end != std::string::npos);
+    return text.substr(begin + 8, end - begin - 8);
+}
+
+const char* kPorts =
+    "ports:\n"
+    "  - {name: wire0, device: a}\n"
+    "  - {name: wire1, device: b}\n"
+    "  - {name: wire2, device: c}\n"; // lines 1-4
+
+} // namespace
+
+TEST_CASE("The documented full example loads with every field as written") {
+    TempDir dir;
+    const std::string path = dir.write("safeguard.yaml", documented_example());
+    const auto r = sg::load_config(path);
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    const sg::Config& c = *r;
+
+    CHECK(c.source == path);
+    CHECK(c.mode == Mode::inline_);
+    CHECK(c.workers == 4);
+
+    REQUIRE(c.ports.size() == 4);
+    CHECK(c.ports[0].name == "wire0");
+    CHECK(c.ports[0].device == "0000:3b:00.0");
+    CHECK(c.ports[1].name == "wire1");
+    CHECK(c.ports[1].device == "0000:3b:00.1");
+    CHECK(c.ports[2].name == "wire2");
+    CHECK(c.ports[2].device == "0000:af:00.0");
+    CHECK(c.ports[3].name == "wire3");
+    CHECK(c.ports[3].device == "0000:af:00.1");
+    using Pair = std::pair<std::string, std::string>;
+    CHECK(c.inline_pairs == std::vector<Pair>{{"wire0", "wire1"}, {"wire2", "wire3"}});
+
+    CHECK(c.sizes.mbufs == 65535);
+    CHECK(c.sizes.mbuf_cache == 512);
+    CHECK(c.sizes.rx_descriptors == 2048);
+    CHECK(c.sizes.tx_descriptors == 2048);
+    CHECK(c.sizes.flow_table == 262144);
+    CHECK(c.sizes.ring == 8192);
+    CHECK(c.sizes.burst == 64);
+
+    CHECK(c.flow_timeout.tcp == 2 * 3600 * sg::kNsPerSec);
+    CHECK(c.flow_timeout.tcp_closed == 15 * sg::kNsPerSec);
+    CHECK(c.flow_timeout.udp == 90 * sg::kNsPerSec);
+    CHECK(c.flow_timeout.other == 60 * sg::kNsPerSec);
+
+    CHECK(c.outputs.report == "/var/lib/safeguard/report.json");
+    CHECK(c.outputs.eve == "/var/log/safeguard/eve.json");
+
+    REQUIRE(c.deployments.size() == 2);
+    CHECK(c.deployments[0].name == "web");
+    CHECK(c.deployments[0].owner == "web-team@example.com");
+    REQUIRE(c.deployments[0].prefixes.size() == 2);
+    CHECK(c.deployments[0].prefixes[0].to_string() == "203.0.113.0/24");
+    CHECK(c.deployments[0].prefixes[1].to_string() == "2001:db8:10::/48");
+    CHECK(c.deployments[1].name == "mail");
+    CHECK(c.deployments[1].owner.empty());
+    REQUIRE(c.deployments[1].prefixes.size() == 2);
+    CHECK(c.deployments[1].prefixes[0].to_string() == "198.51.100.16/28");
+    CHECK(c.deployments[1].prefixes[1].to_string() == "192.0.2.25/32");
+
+    CHECK(c.control.socket == "/run/safeguard/control.sock");
+    CHECK(c.control.group == "safeguard");
+    CHECK(c.eal == std::vector<std::string>{"-l", "0-4", "-n", "4", "--file-prefix", "safeguard"});
+}
+
+TEST_CASE("An empty file, or one with only comments, gives the defaults") {
+    TempDir dir;
+    for (const char* text : {"", "# nothing yet\n", "---\n"}) {
+        const std::string path = dir.write("empty.yaml", text);
+        const auto r = sg::load_config(path);
+        REQUIRE(r.ok());
+        const sg::Config& c = *r;
+        CHECK(c.source == path);
+        CHECK(c.mode == Mode::tap);
+        CHECK(c.workers == 1);
+        CHECK(c.ports.empty());
+        CHECK(c.inline_pairs.empty());
+        CHECK(c.sizes.mbufs == 16383);
+        CHECK(c.sizes.mbuf_cache == 256);
+        CHECK(c.sizes.rx_descriptors == 1024);
+        CHECK(c.sizes.tx_descriptors == 1024);
+        CHECK(c.sizes.flow_table == 65536);
+        CHECK(c.sizes.ring == 4096);
+        CHECK(c.sizes.burst == 32);
+        CHECK(c.flow_timeout.tcp == 3600 * sg::kNsPerSec);
+        CHECK(c.flow_timeout.tcp_closed == 30 * sg::kNsPerSec);
+        CHECK(c.flow_timeout.udp == 120 * sg::kNsPerSec);
+        CHECK(c.flow_timeout.other == 60 * sg::kNsPerSec);
+        CHECK(c.outputs.report.empty());
+        CHECK(c.outputs.eve.empty());
+        CHECK(c.deployments.empty());
+        CHECK(c.control.socket.empty());
+        CHECK(c.control.group.empty());
+        CHECK(c.eal.empty());
+    }
+}
+
+TEST_CASE("Sections left empty keep their defaults; inline_pairs may come before ports") {
+    const auto r = parse_config(
+        "sizes:\nflow_timeout:\n"
+        "mode: inline\n"
+        "inline_pairs: [[wire1, wire0]]\n"
+        "ports:\n"
+        "  - {name: wire0, device: a}\n"
+        "  - {name: wire1, device: b}\n",
+        "cfg.yaml");
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    CHECK(r->sizes.ring == 4096);
+    CHECK(r->inline_pairs.at(0) == std::pair<std::string, std::string>{"wire1", "wire0"});
+}
+
+TEST_CASE("Unknown keys are errors at every level, with the closest key suggested") {
+    CHECK(error_of("mode: tap\nwokers: 4\n") ==
+          "cfg.yaml:2: unknown key 'wokers' (expected one of: mode, workers, ports, inline_pairs, "
+          "sizes, flow_timeout, outputs, deployments, control, eal); did you mean 'workers'?");
+    CHECK(error_of("sizes:\n  mbufs: 2048\n  burts: 16\n") ==
+          "cfg.yaml:3: sizes: unknown key 'burts' (expected one of: mbufs, mbuf_cache, "
+          "rx_descriptors, tx_descriptors, flow_table, ring, burst); did you mean 'burst'?");
+    CHECK(error_of("deployments:\n  - name: web\n    prefix: [10.0.0.0/8]\n") ==
+          "cfg.yaml:3: deployments[0]: unknown key 'prefix' (expected one of: name, owner, "
+          "prefixes); did you mean 'prefixes'?");
+    // Nothing close: no guess.
+    CHECK(error_of("threads: 4\n") ==
+          "cfg.yaml:1: unknown key 'threads' (expected one of: mode, workers, ports, inline_pairs, "
+          "sizes, flow_timeout, outputs, deployments, control, eal)");
+    CHECK(error_of("workers: 2\nmode: tap\nworkers: 3\n") ==
+          "cfg.yaml:3: workers: repeated key (first on line 1)");
+}
+
+TEST_CASE("Integers must be integers within their bounds") {
+    CHECK(error_of("mode: tap\n\nworkers: many\n") ==
+          "cfg.yaml:3: workers: expected an integer between 1 and 128, got 'many'");
+    CHECK(error_of("workers: 0\n") ==
+          "cfg.yaml:1: workers: expected an integer between 1 and 128, got '0'");
+    CHECK(error_of("workers: 129\n") ==
+          "cfg.yaml:1: workers: expected an integer between 1 and 128, got '129'");
+    CHECK(error_of("workers: -1\n") ==
+          "cfg.yaml:1: workers: expected an integer between 1 and 128, got '-1'");
+    CHECK(error_of("workers: 2.5\n") ==
+          "cfg.yaml:1: workers: expected an integer between 1 and 128, got '2.5'");
+    CHECK(error_of("workers:\n") ==
+          "cfg.yaml:1: workers: expected an integer between 1 and 128, got nothing");
+    CHECK(error_of("sizes:\n  burst: 300\n") ==
+          "cfg.yaml:2: sizes.burst: expected an integer between 1 and 256, got '300'");
+    CHECK(error_of("sizes:\n  mbufs: 1000\n") ==
+          "cfg.yaml:2: sizes.mbufs: expected an integer between 1024 and 16777216, got '1000'");
+    CHECK(error_of("sizes:\n  ring: 1000\n") ==
+          "cfg.yaml:2: sizes.ring: expected a power of two between 64 and 1048576, got '1000' (try "
+          "1024)");
+    CHECK(error_of("sizes:\n  ring: 32\n") ==
+          "cfg.yaml:2: sizes.ring: expected a power of two between 64 and 1048576, got '32'");
+    CHECK(error_of("sizes: 5\n") == "cfg.yaml:1: sizes: expected a map, got '5'");
+}
+
+TEST_CASE("Durations take a unit or a number of seconds, within 1s to 30d") {
+    const auto r = parse_config(
+        "flow_timeout: {tcp: 1d, tcp_closed: 1500ms, udp: 45, other: 10m}\n", "cfg.yaml");
+    REQUIRE(r.ok());
+    CHECK(r->flow_timeout.tcp == 86400 * sg::kNsPerSec);
+    CHECK(r->flow_timeout.tcp_closed == 1500 * sg::kNsPerMs);
+    CHECK(r->flow_timeout.udp == 45 * sg::kNsPerSec);
+    CHECK(r->flow_timeout.other == 600 * sg::kNsPerSec);
+
+    const std::string expected = "expected a duration from 1s to 30d such as 30s, 15m or 1h";
+    CHECK(error_of("flow_timeout:\n  tcp: 1h\n  udp: soon\n") ==
+          "cfg.yaml:3: flow_timeout.udp: " + expected + ", got 'soon'");
+    CHECK(error_of("flow_timeout:\n  other: 10x\n") ==
+          "cfg.yaml:2: flow_timeout.other: " + expected + ", got '10x'");
+    CHECK(error_of("flow_timeout:\n  other: 500ms\n") ==
+          "cfg.yaml:2: flow_timeout.other: " + expected + ", got '500ms'");
+    CHECK(error_of("flow_timeout:\n  tcp: 31d\n") ==
+          "cfg.yaml:2: flow_timeout.tcp: " + expected + ", got '31d'");
+}
+
+TEST_CASE("Values of the wrong kind name what was expected") {
+    CHECK(error_of("mode: inlined\n") ==
+          "cfg.yaml:1: mode: expected 'tap' or 'inline', got 'inlined'");
+    CHECK(error_of("ports: wire0\n") == "cfg.yaml:1: ports: expected a list, got 'wire0'");
+    CHECK(error_of("ports:\n  - name: wire0\n") == "cfg.yaml:2: ports[0]: missing key 'device'");
+    CHECK(
+        error_of("ports:\n  - name: wire 0\n    device: a\n") ==
+        "cfg.yaml:2: ports[0].name: expected a name of letters, digits, '_' or '-', got 'wire 0'");
+    CHECK(error_of("outputs:\n  eve: [a, b]\n") ==
+          "cfg.yaml:2: outputs.eve: expected a non-empty string, got a list");
+    CHECK(error_of("eal: [\"-l\", \"\"]\n") ==
+          "cfg.yaml:1: eal[1]: expected a non-empty string, got ''");
+    CHECK(error_of("control:\n  socket: /" + std::string(110, 's') + "\n") ==
+          "cfg.yaml:2: control.socket: expected a socket path of at most 107 bytes, got '/" +
+              std::string(110, 's') + "'");
+    CHECK(error_of("- mode: tap\n") ==
+          "cfg.yaml:1: expected a map of settings at the top level, got a list");
+    CHECK(error_of("hello\n") ==
+          "cfg.yaml:1: expected a map of settings at the top level, got 'hello'");
+}
+
+TEST_CASE("Deployments need a unique name, an e-mail owner and valid prefixes") {
+    CHECK(error_of("deployments:\n"
+                   "  - name: web\n"
+                   "    prefixes:\n"
+                   "      - 10.0.0.0/8\n"
+                   "      - 10.1.2.3/16\n") ==
+          "cfg.yaml:5: deployments[0].prefixes[1]: expected a CIDR prefix, got '10.1.2.3/16': "
+          "host bits are set (did you mean 10.1.0.0/16?)");
+    CHECK(error_of("deployments:\n  - name: web\n    prefixes: [web.example.com]\n") ==
+          "cfg.yaml:3: deployments[0].prefixes[0]: expected a CIDR prefix, got 'web.example.com': "
+          "'web.example.com' is not an IPv4 or IPv6 address");
+    CHECK(error_of("deployments:\n  - name: web\n    prefixes: []\n") ==
+          "cfg.yaml:3: deployments[0].prefixes: expected a list of at least one prefix, got an "
+          "empty list");
+    CHECK(error_of("deployments:\n  - name: web\n") ==
+          "cfg.yaml:2: deployments[0]: missing key 'prefixes'");
+    CHECK(error_of("deployments:\n  - name: web\n    owner: alice\n    prefixes: [10.0.0.0/8]\n") ==
+          "cfg.yaml:3: deployments[0].owner: expected an e-mail address, got 'alice'");
+    CHECK(error_of("deployments:\n"
+                   "  - name: web\n"
+                   "    prefixes: [10.0.0.0/8]\n"
+                   "  - name: web\n"
+                   "    prefixes: [10.1.0.0/16]\n") ==
+          "cfg.yaml:4: deployments[1].name: expected a unique deployment name, got 'web' (also on "
+          "line 2)");
+}
+
+TEST_CASE("Ports have unique names and inline pairs name known, distinct, unpaired ports") {
+    CHECK(error_of("ports:\n"
+                   "  - name: wire0\n"
+                   "    device: a\n"
+                   "  - name: wire0\n"
+                   "    device: b\n") ==
+          "cfg.yaml:4: ports[1].name: expected a unique port name, got 'wire0' (also on line 2)");
+    const std::string ports = kPorts;
+    CHECK(error_of(ports + "mode: inline\ninline_pairs:\n  - [wire0, wire9]\n") ==
+          "cfg.yaml:7: inline_pairs[0][1]: expected the name of a port listed under ports, got "
+          "'wire9'");
+    CHECK(error_of(ports + "mode: inline\ninline_pairs:\n  - [wire0, wire0]\n") ==
+          "cfg.yaml:7: inline_pairs[0]: expected two different ports, got 'wire0' twice");
+    CHECK(
+        error_of(ports + "mode: inline\ninline_pairs:\n  - [wire0, wire1]\n  - [wire2, wire0]\n") ==
+        "cfg.yaml:8: inline_pairs[1][1]: expected a port that is in no other pair, got 'wire0' "
+        "(also on line 7)");
+    CHECK(error_of(ports + "mode: inline\ninline_pairs:\n  - [wire0]\n") ==
+          "cfg.yaml:7: inline_pairs[0]: expected a pair of port names such as [wire0, wire1], got "
+          "a list");
+}
+
+TEST_CASE("The mode and the inline pairs must agree") {
+    const std::string ports = kPorts;
+    CHECK(error_of(ports + "inline_pairs:\n  - [wire0, wire1]\n") ==
+          "cfg.yaml:5: inline_pairs: pairs are only used with 'mode: inline', but mode is 'tap'");
+    CHECK(error_of(ports + "mode: tap\ninline_pairs: [[wire0, wire1]]\n") ==
+          "cfg.yaml:6: inline_pairs: pairs are only used with 'mode: inline', but mode is 'tap'");
+    CHECK(error_of("workers: 2\nmode: inline\n") ==
+          "cfg.yaml:2: mode: 'inline' needs at least one entry in inline_pairs");
+    CHECK(error_of(ports + "mode: inline\ninline_pairs: []\n") ==
+          "cfg.yaml:5: mode: 'inline' needs at least one entry in inline_pairs");
+}
+
+TEST_CASE("YAML syntax errors and unreadable files are reported, not thrown") {
+    CHECK(error_of("mode: tap\nworkers: 2\nports: [wire0,\n") ==
+          "cfg.yaml:4: invalid YAML: end of sequence flow not found");
+    CHECK(error_of("mode: tap\nsizes:\n  burst: 32\n ring: 64\n") ==
+          "cfg.yaml:4: invalid YAML: end of map not found");
+
+    TempDir dir;
+    const std::string missing = (dir.path / "missing.yaml").string();
+    const auto r = sg::load_config(missing);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == missing + ": cannot read: No such file or directory");
+
+    const auto d = sg::load_config(dir.path.string());
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().message == dir.path.string() + ": cannot read: Is a directory");
+
+    const std::string bad = dir.write("bad.yaml", "# workers\n\nworkers: 0\n");
+    const auto b = sg::load_config(bad);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message == bad + ":3: workers: expected an integer between 1 and 128, got '0'");
+}
+
+TEST_CASE("--protect takes a name and comma-separated prefixes") {
+    const auto d = sg::parse_protect("web=10.0.0.0/8,2001:db8::/32");
+    REQUIRE(d.ok());
+    CHECK(d->name == "web");
+    CHECK(d->owner.empty());
+    REQUIRE(d->prefixes.size() == 2);
+    CHECK(d->prefixes[0].to_string() == "10.0.0.0/8");
+    CHECK(d->prefixes[1].to_string() == "2001:db8::/32");
+
+    const auto host = sg::parse_protect("db=192.0.2.7");
+    REQUIRE(host.ok());
+    CHECK(host->prefixes.at(0).to_string() == "192.0.2.7/32");
+
+    CHECK(sg::parse_protect("web").error().message ==
+          "--protect: expected NAME=PREFIX[,PREFIX...], got 'web'");
+    CHECK(sg::parse_protect("=10.0.0.0/8").error().message ==
+          "--protect: expected a name before '=', got '=10.0.0.0/8'");
+    CHECK(sg::parse_protect("web=").error().message ==
+          "--protect web: expected at least one prefix after '='");
+    CHECK(sg::parse_protect("web=10.0.0.0/8,10.1.2.3/16").error().message ==
+          "--protect web: expected a CIDR prefix, got '10.1.2.3/16': host bits are set (did you "
+          "mean 10.1.0.0/16?)");
+    CHECK(sg::parse_protect("web=10.0.0.0/8,").error().message ==
+          "--protect web: expected a CIDR prefix, got '': '' is not an IPv4 or IPv6 address");
+}
+
+TEST_CASE("validate() catches what a change after loading broke, naming the source") {
+    CHECK(sg::validate(sg::Config{}).ok());
+
+    auto cfg =
+        parse_config("deployments:\n  - name: web\n    prefixes: [10.0.0.0/8]\n", "cfg.yaml");
+    REQUIRE(cfg.ok());
+    cfg->deployments.push_back(*sg::parse_protect("web=192.0.2.0/24"));
+    CHECK(sg::validate(*cfg).error().message ==
+          "cfg.yaml: deployments: deployment 'web' is defined twice");
+
+    sg::Config c;
+    c.workers = 0;
+    CHECK(sg::validate(c).error().message ==
+          "config: workers: expected an integer between 1 and 128, got 0");
+    c.workers = 2;
+    c.sizes.ring = 1000;
+    CHECK(sg::validate(c).error().message ==
+          "config: sizes.ring: expected a power of two between 64 and 1048576, got 1000");
+    c.sizes.ring = 1024;
+    c.source = "cfg.yaml";
+    c.mode = Mode::inline_;
+    c.ports = {{"wire0", "a"}, {"wire1", "b"}};
+    CHECK(sg::validate(c).error().message ==
+          "cfg.yaml: mode: 'inline' needs at least one entry in inline_pairs");
+    c.inline_pairs = {{"wire0", "wire9"}};
+    CHECK(sg::validate(c).error().message ==
+          "cfg.yaml: inline_pairs[0]: port 'wire9' is not listed under ports");
+    c.inline_pairs = {{"wire0", "wire1"}, {"wire1", "wire0"}};
+    CHECK(sg::validate(c).error().message ==
+          "cfg.yaml: inline_pairs[1]: port 'wire1' is in more than one pair");
+    c.inline_pairs = {{"wire0", "wire1"}};
+    CHECK(sg::validate(c).ok());
+    c.ports.push_back({"wire0", "c"});
+    CHECK(sg::validate(c).error().message == "cfg.yaml: ports: port 'wire0' is defined twice");
+}
+
+TEST_CASE("Modes have names") {
+    CHECK(std::string(sg::mode_name(Mode::tap)) == "tap");
+    CHECK(std::string(sg::mode_name(Mode::inline_)) == "inline");
+}
