@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install every Debian package that Safeguard's build, tests and benchmarks need,
-# then configure and build into build/. Safe to run again: it only does what is missing.
+# then configure and build (into build/, or --build-dir DIR). Safe to run
+# again: it installs only what is missing and rebuilds only what changed.
 set -euo pipefail
+
+build=build
+[ "${1:-}" = "--build-dir" ] && build=$2
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -32,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=release
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" --buildtype=release
 fi
-ninja -C build
+ninja -C "$build"

@@ -23,14 +23,16 @@ nlohmann::json flow_json(const FlowSummary& s) {
         {"flow_id", flow_output_id(f)},
         {"src_ip", (a_first ? f.key.a : f.key.b).to_string()},
         {"dest_ip", (a_first ? f.key.b : f.key.a).to_string()},
-        {"src_port", a_first ? f.key.port_a : f.key.port_b},
-        {"dest_port", a_first ? f.key.port_b : f.key.port_a},
         {"proto", f.key.proto},
         {"packets", f.packets[0] + f.packets[1]},
         {"bytes", s.total_bytes()},
         {"start", format_timestamp(f.first_seen)},
         {"end", format_timestamp(f.last_seen)},
     };
+    if (f.key.proto == kProtoTcp || f.key.proto == kProtoUdp) {
+        j["src_port"] = a_first ? f.key.port_a : f.key.port_b;
+        j["dest_port"] = a_first ? f.key.port_b : f.key.port_a;
+    }
     if (f.key.proto == kProtoTcp) j["tcp_state"] = tcp_state_name(TcpState(f.tcp_state));
     if (f.key.tunnel_id) j["tunnel_id"] = f.key.tunnel_id;
     return j;
@@ -131,10 +133,13 @@ std::string human_summary(const nlohmann::json& r) {
     const auto& top = r["top_flows"];
     for (size_t i = 0; i < top.size() && i < 3; ++i) {
         const auto& f = top[i];
-        line(fmt::format("  top flow: {}:{} -> {}:{} proto {} {} packets {} bytes",
-                         f["src_ip"].get<std::string>(), f["src_port"].get<unsigned>(),
-                         f["dest_ip"].get<std::string>(), f["dest_port"].get<unsigned>(),
-                         f["proto"].get<unsigned>(), f["packets"].get<uint64_t>(), f["bytes"].get<uint64_t>()));
+        auto endpoint = [&](const char* ip, const char* port) {
+            return f.contains(port) ? fmt::format("{}:{}", f[ip].get<std::string>(), f[port].get<unsigned>())
+                                    : f[ip].get<std::string>();
+        };
+        line(fmt::format("  top flow: {} -> {} proto {}: {} packets, {} bytes", endpoint("src_ip", "src_port"),
+                         endpoint("dest_ip", "dest_port"), f["proto"].get<unsigned>(),
+                         f["packets"].get<uint64_t>(), f["bytes"].get<uint64_t>()));
     }
     line(fmt::format("  found: {} alerts, {} attributions, {} incidents", r["alerts"].size(),
                      r["attributions"].size(), r["incidents"].size()));

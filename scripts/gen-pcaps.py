@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Seeded capture generator for Safeguard's tests and demo.
+
+Every capture is a pure function of its name and the seed: the same bytes on
+every machine, so tests can assert exact counts. Run with Debian's python
+(/usr/bin/python3), which has scapy.
+
+    scripts/gen-pcaps.py OUTDIR [NAME ...]      # default: all captures
+
+Captures:
+  demo       the sample shipped for the README's first command: a small cloud
+             tenant's traffic (web, DNS, SSH, overlay tunnels, IPv6) plus an
+             SSH password-guessing run and a burst of spoofed SYNs
+  tunnels    one TCP conversation inside each overlay Safeguard decodes:
+             VXLAN, GENEVE, GRE (transparent Ethernet bridging), GRE with key,
+             ERSPAN II and III, and QinQ-tagged frames
+  malformed  frames broken at every layer (truncated headers, bad lengths)
+  damaged    a valid capture whose last record is cut short (a crashed tap)
+  linux-sll  a capture with the Linux "cooked" link type (not Ethernet)
+  empty      a valid capture with no records (an idle port's input)
+"""
+
+import random
+import struct
+import sys
+from pathlib import Path
+
+import logging
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)  # mixed Raw/Ether records are on purpose
+
+from scapy.all import (ARP, DNS, DNSQR, DNSRR, GRE, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q,
+                       Ether, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, wrpcap)
+from scapy.layers.l2 import CookedLinux
+
+DLT_EN10MB = 1
+SEED = 20261128
+T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z: every capture starts here
+
+CLIENT_MAC = "02:00:00:00:00:01"
+SERVER_MAC = "02:00:00:00:00:02"
+
+
+def eth(payload, src=CLIENT_MAC, dst=SERVER_MAC):
+    return Ether(src=src, dst=dst) / payload
+
+
+class Clock:
+    """Monotonic packet time with seeded jitter."""
+
+    def __init__(self, rng, start=T0):
+        self.rng = rng
+        self.t = start
+
+    def tick(self, mean=0.01):
+        self.t += self.rng.expovariate(1.0 / mean)
+        return self.t
+
+
+def stamp(pkt, t):
+    pkt.time = t
+    return pkt
+
+
+def tcp_conversation(rng, clock, cli, srv, sport, dport, request, response, ip=IP,
+                     wrap=eth):
+    """Handshake, one request, one response, FIN both ways: 8 packets."""
+    cseq, sseq = rng.randrange(1 << 32), rng.randrange(1 << 32)
+    out = []
+
+    def add(src, dst, sp, dp, flags, seq, ack, data=b""):
+        seg = ip(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack)
+        if data:
+            seg = seg / Raw(data)
+        out.append(stamp(wrap(seg), clock.tick()))
+
+    add(cli, srv, sport, dport, "S", cseq, 0)
+    add(srv, cli, dport, sport, "SA", sseq, cseq + 1)
+    add(cli, srv, sport, dport, "A", cseq + 1, sseq + 1)
+    add(cli, srv, sport, dport, "PA", cseq + 1, sseq + 1, request)
+    add(srv, cli, dport, sport, "PA", sseq + 1, cseq + 1 + len(request), response)
+    add(cli, srv, sport, dport, "FA", cseq + 1 + len(request), sseq + 1 + len(response))
+    add(srv, cli, dport, sport, "FA", sseq + 1 + len(response), cseq + 2 + len(request))
+    add(cli, srv, sport, dport, "A", cseq + 2 + len(request), sseq + 2 + len(response))
+    return out
+
+
+def vxlan(inner, vni=5001, outer_src="192.0.2.10", outer_dst="192.0.2.20"):
+    hdr = struct.pack("!BBHI", 0x08, 0, 0, vni << 8)
+    return IP(src=outer_src, dst=outer_dst) / UDP(sport=49152, dport=4789) / Raw(hdr + bytes(inner))
+
+
+def geneve(inner, vni=7002, outer_src="192.0.2.11", outer_dst="192.0.2.21"):
+    # One 8-byte option (class 0x0102, type 0x80, 4 bytes of data): opt_len = 2 words.
+    option = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\x00\x00\x00\x2a"
+    hdr = struct.pack("!BBHI", len(option) // 4, 0, 0x6558, vni << 8) + option
+    return IP(src=outer_src, dst=outer_dst) / UDP(sport=49153, dport=6081) / Raw(hdr + bytes(inner))
+
+
+def gre_teb(inner, key=None, outer_src="192.0.2.12", outer_dst="192.0.2.22"):
+    if key is None:
+        return IP(src=outer_src, dst=outer_dst) / GRE(proto=0x6558) / Raw(bytes(inner))
+    return IP(src=outer_src, dst=outer_dst) / GRE(key_present=1, key=key, proto=0x6558) / Raw(bytes(inner))
+
+
+def erspan2(inner, session=42, outer_src="192.0.2.13", outer_dst="192.0.2.23"):
+    # GRE with sequence number, then the 8-byte ERSPAN type II header.
+    hdr = struct.pack("!HHI", (1 << 12) | 0, (0 << 10) | session, 0)
+    return IP(src=outer_src, dst=outer_dst) / GRE(seqnum_present=1, seqence_number=1, proto=0x88BE) / Raw(hdr + bytes(inner))
+
+
+def erspan3(inner, session=43, outer_src="192.0.2.14", outer_dst="192.0.2.24"):
+    # 12-byte ERSPAN type III header, no platform-specific subheader (O = 0).
+    hdr = struct.pack("!HHII", (2 << 12) | 0, session, 0x12345678, 0)
+    return IP(src=outer_src, dst=outer_dst) / GRE(seqnum_present=1, seqence_number=1, proto=0x22EB) / Raw(hdr + bytes(inner))
+
+
+HTTP_REQ = b"GET /index.html HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: curl/8.0\r\n\r\n"
+HTTP_RESP = b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello world\n"
+
+
+def gen_tunnels(rng):
+    clock = Clock(rng)
+    pkts = []
+    overlays = [
+        ("vxlan", lambda p: eth(vxlan(eth(p)))),
+        ("geneve", lambda p: eth(geneve(eth(p)))),
+        ("gre-teb", lambda p: eth(gre_teb(eth(p)))),
+        ("gre-key", lambda p: eth(gre_teb(eth(p), key=77))),
+        ("erspan2", lambda p: eth(erspan2(eth(p)))),
+        ("erspan3", lambda p: eth(erspan3(eth(p)))),
+        ("qinq", lambda p: Ether(src=CLIENT_MAC, dst=SERVER_MAC) / Dot1AD(vlan=100) / Dot1Q(vlan=200) / p),
+    ]
+    for i, (_, wrap) in enumerate(overlays):
+        pkts += tcp_conversation(rng, clock, f"10.20.{i}.5", "10.30.0.80", 40000 + i, 80,
+                                 HTTP_REQ, HTTP_RESP, wrap=wrap)
+    return pkts
+
+
+def gen_malformed(rng):
+    clock = Clock(rng)
+    good = eth(IP(src="10.1.0.5", dst="10.1.0.6") / TCP(sport=1234, dport=80, flags="S"))
+    raw = bytes(good)
+    frames = [
+        raw[:10],                                   # truncated Ethernet
+        raw[:14 + 12],                              # truncated IPv4 header
+        raw[:14 + 20 + 8],                          # truncated TCP header
+        bytes(eth(IP(src="10.1.0.5", dst="10.1.0.6", ihl=3) / TCP())),      # IHL < 5
+        bytes(eth(IP(src="10.1.0.5", dst="10.1.0.6", len=10) / TCP())),     # total length < header
+        bytes(eth(IP(src="10.1.0.5", dst="10.1.0.6") / UDP(sport=53, dport=53, len=4))),  # UDP length < 8
+        bytes(Ether(src=CLIENT_MAC, dst=SERVER_MAC, type=0x86DD) / Raw(b"\x60\x00\x00")),  # truncated IPv6
+        bytes(eth(IP(src="10.1.0.5", dst="10.1.0.6") / TCP(dataofs=3))),    # TCP data offset < 5
+        bytes(eth(vxlan(b"\x02\x00"))),                                      # VXLAN with a cut inner frame
+    ]
+    # Raw bytes: scapy would refuse to dissect most of these as Ethernet.
+    return [stamp(Raw(f), clock.tick()) for f in frames] + [stamp(good, clock.tick())]
+
+
+def gen_demo(rng):
+    clock = Clock(rng)
+    pkts = []
+    web, db, bastion = "10.1.0.10", "10.1.0.20", "10.2.0.5"
+    # Ordinary tenant traffic: web requests from the internet, DNS, ARP, ping.
+    for i in range(12):
+        client = f"198.51.100.{10 + i}"
+        pkts += tcp_conversation(rng, clock, client, web, 50000 + i, 80, HTTP_REQ, HTTP_RESP)
+    for i in range(6):
+        q = IP(src=web, dst="192.0.2.53") / UDP(sport=33000 + i, dport=53) / DNS(rd=1, qd=DNSQR(qname=f"api{i}.example."))
+        r = IP(src="192.0.2.53", dst=web) / UDP(sport=53, dport=33000 + i) / DNS(id=q[DNS].id, qr=1, qd=q[DNS].qd, an=DNSRR(rrname=f"api{i}.example.", rdata="203.0.113.7"))
+        pkts += [stamp(eth(q), clock.tick()), stamp(eth(r, SERVER_MAC, CLIENT_MAC), clock.tick())]
+    pkts.append(stamp(Ether(src=CLIENT_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=web, pdst=db), clock.tick()))
+    for i in range(3):
+        pkts.append(stamp(eth(IP(src=bastion, dst=db) / ICMP(type=8, id=7, seq=i)), clock.tick()))
+        pkts.append(stamp(eth(IP(src=db, dst=bastion) / ICMP(type=0, id=7, seq=i)), clock.tick()))
+    # IPv6 with an extension header chain.
+    v6 = IPv6(src="2001:db8:1::10", dst="2001:db8:9::1") / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / UDP(sport=5353, dport=5353) / Raw(b"v6")
+    pkts.append(stamp(eth(v6), clock.tick()))
+    # East-west traffic of the same tenant through the VXLAN and GENEVE overlays.
+    pkts += tcp_conversation(rng, clock, web, db, 41000, 5432, b"SELECT 1;", b"1",
+                             wrap=lambda p: eth(vxlan(eth(p))))
+    pkts += tcp_conversation(rng, clock, web, db, 41001, 5432, b"SELECT 2;", b"2",
+                             wrap=lambda p: eth(geneve(eth(p))))
+    # Someone guessing SSH passwords on the bastion: 40 short connections.
+    for i in range(40):
+        pkts += tcp_conversation(rng, clock, "203.0.113.66", bastion, 42000 + i, 22,
+                                 b"SSH-2.0-libssh_0.9.6\r\n", b"SSH-2.0-OpenSSH_9.2\r\n")
+    # A burst of SYNs from spoofed sources at the web server.
+    for _ in range(300):
+        src = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        syn = IP(src=src, dst=web) / TCP(sport=rng.randrange(1024, 65536), dport=80, flags="S", seq=rng.randrange(1 << 32))
+        pkts.append(stamp(eth(syn), clock.tick(0.0005)))
+    # A handful of broken frames, as any real wire has.
+    pkts += gen_malformed(random.Random(rng.random()))[:3]
+    for p in pkts[-3:]:
+        p.time = clock.tick()
+    return pkts
+
+
+def write_damaged(path, rng):
+    pkts = gen_demo(rng)[:50]
+    wrpcap(str(path), pkts, linktype=DLT_EN10MB)
+    data = path.read_bytes()
+    path.write_bytes(data[:-25])  # cut into the last record's data
+
+
+def write_linux_sll(path, rng):
+    clock = Clock(rng)
+    pkts = [stamp(CookedLinux(pkttype=0, lladdrtype=1, lladdrlen=6, src=b"\x02\x00\x00\x00\x00\x01\x00\x00", proto=0x0800)
+                  / IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(), clock.tick()) for _ in range(3)]
+    wrpcap(str(path), pkts, linktype=113)
+
+
+GENERATORS = {
+    "demo": lambda path, rng: wrpcap(str(path), gen_demo(rng), linktype=DLT_EN10MB),
+    "tunnels": lambda path, rng: wrpcap(str(path), gen_tunnels(rng), linktype=DLT_EN10MB),
+    "malformed": lambda path, rng: wrpcap(str(path), gen_malformed(rng), linktype=DLT_EN10MB),
+    "damaged": write_damaged,
+    "linux-sll": write_linux_sll,
+    "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
+}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if len(argv) >= 2 else 2
+    out = Path(argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    names = argv[2:] or list(GENERATORS)
+    for name in names:
+        if name not in GENERATORS:
+            print(f"gen-pcaps: unknown capture '{name}' (known: {', '.join(GENERATORS)})", file=sys.stderr)
+            return 2
+        # Each capture gets its own stream: adding one never changes another.
+        rng = random.Random(f"{SEED}-{name}")
+        GENERATORS[name](out / f"{name}.pcap", rng)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

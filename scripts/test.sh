@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included: installs what is missing, builds,
+# runs every Catch2 unit test binary and every pcap case, and ends with one
+# line "N passed, N failed" (totals). Exits non-zero if anything failed.
+#
+#   scripts/test.sh [--build-dir DIR]
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+build=build
+[ "${1:-}" = "--build-dir" ] && build=$2
+
+"$top/scripts/setup.sh" --build-dir "$build" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+
+# Unit tests: one Catch2 binary per component, as meson registered them.
+while IFS=$'\t' read -r name cmd; do
+    echo "== unit: $name"
+    log=$(mktemp)
+    # shellcheck disable=SC2086 # the command line comes from meson, already split
+    if timeout 600 $cmd >"$log" 2>&1; then status=ok; else status=failed; fi
+    tail -n 3 "$log"
+    # Catch2 v2 closes with "All tests passed (A assertions in N test cases)"
+    # or "test cases: N | P passed | F failed".
+    if line=$(grep -E '^All tests passed' "$log" | tail -1) && [ -n "$line" ]; then
+        n=$(sed -E 's/.* in ([0-9]+) test case.*/\1/' <<<"$line")
+        passed=$((passed + n))
+    elif line=$(grep -E '^test cases:' "$log" | tail -1) && [ -n "$line" ]; then
+        p=$(sed -nE 's/.*\| *([0-9]+) passed.*/\1/p' <<<"$line"); f=$(sed -nE 's/.*\| *([0-9]+) failed.*/\1/p' <<<"$line")
+        passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+        [ "$status" = failed ] && [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+    else
+        echo "   $name produced no Catch2 summary (crashed?):"; tail -n 20 "$log"
+        failed=$((failed + 1))
+    fi
+    rm -f "$log"
+done < <(meson introspect "$build" --tests | /usr/bin/python3 -c '
+import json, sys
+for t in json.load(sys.stdin):
+    print(t["name"], " ".join(t["cmd"]), sep="\t")')
+
+# Pcap cases: the real daemon on DPDK's pcap driver.
+echo "== pcap cases"
+log=$(mktemp)
+/usr/bin/python3 test/pcap/run_cases.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
+line=$(grep -E '^pcap cases:' "$log" | tail -1)
+if [ -n "$line" ]; then
+    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
+else
+    failed=$((failed + 1))
+fi
+rm -f "$log"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
