@@ -17,6 +17,7 @@ Captures:
   malformed  frames broken at every layer (truncated headers, bad lengths)
   damaged    a valid capture whose last record is cut short (a crashed tap)
   linux-sll  a capture with the Linux "cooked" link type (not Ethernet)
+  jumbo      9000-byte frames (chained mbufs), plain and inside VXLAN
   empty      a valid capture with no records (an idle port's input)
 """
 
@@ -138,6 +139,16 @@ def gen_tunnels(rng):
     return pkts
 
 
+def gen_jumbo(rng):
+    """9000-byte frames: larger than one mbuf, so DPDK hands them over chained."""
+    clock = Clock(rng)
+    body = bytes(rng.randrange(256) for _ in range(8900))
+    pkts = tcp_conversation(rng, clock, "10.40.0.5", "10.40.0.9", 45000, 2049, b"READ /export/big", body)
+    pkts += tcp_conversation(rng, clock, "10.41.0.5", "10.41.0.9", 45001, 80, HTTP_REQ, body[:8800],
+                             wrap=lambda p: eth(vxlan(eth(p))))
+    return pkts
+
+
 def gen_malformed(rng):
     clock = Clock(rng)
     good = eth(IP(src="10.1.0.5", dst="10.1.0.6") / TCP(sport=1234, dport=80, flags="S"))
@@ -217,6 +228,7 @@ GENERATORS = {
     "malformed": lambda path, rng: wrpcap(str(path), gen_malformed(rng), linktype=DLT_EN10MB),
     "damaged": write_damaged,
     "linux-sll": write_linux_sll,
+    "jumbo": lambda path, rng: wrpcap(str(path), gen_jumbo(rng), linktype=DLT_EN10MB),
     "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
 }
 
