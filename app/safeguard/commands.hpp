@@ -11,6 +11,7 @@ namespace sg::app {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;   // the run itself failed
 inline constexpr int kExitBadInput = 2;  // bad arguments, config or capture
+inline constexpr int kExitInterrupted = 130; // replay stopped by SIGINT/SIGTERM (report written)
 
 struct CommonOptions {
     std::string config;                  // --config FILE

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/safeguard/commands.hpp"
+#include "config/config.hpp"
 
 namespace {
 
@@ -11,7 +12,7 @@ void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
     cmd->add_option("--config", o.config, "configuration file (YAML)");
     cmd->add_option("--protect", o.protect,
                     "protect a deployment: NAME=PREFIX[,PREFIX...] (repeatable)");
-    cmd->add_option("--workers", o.workers, "worker lcores")->check(CLI::Range(1, 128));
+    cmd->add_option("--workers", o.workers, "worker lcores")->check(CLI::Range(1, int(sg::kMaxWorkers)));
     cmd->add_option("--report", o.report, "write the JSON report to FILE");
     cmd->add_option("--eve", o.eve, "write eve.json lines to FILE");
     cmd->add_option("--eal", o.eal, "EAL arguments replacing the defaults (quoted)");

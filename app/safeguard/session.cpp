@@ -1,5 +1,7 @@
 #include "app/safeguard/session.hpp"
 
+#include <sched.h>
+
 #include <csignal>
 #include <fstream>
 
@@ -17,6 +19,10 @@ namespace sg::app {
 namespace {
 
 Pipeline* g_running = nullptr;
+// The CPUs this process could use before EAL pinned the main thread: the
+// control side's threads (the reporter) run there.
+cpu_set_t g_control_cpus;
+bool g_have_control_cpus = false;
 
 extern "C" void on_stop_signal(int) {
     if (g_running) g_running->stop(); // an atomic store: async-signal-safe
@@ -42,8 +48,8 @@ Result<Config> effective_config(const CommonOptions& opts) {
         if (!d) return make_error(fmt::format("--protect {}: {}", arg, d.error().message));
         cfg.deployments.push_back(std::move(*d));
     }
-    if (opts.workers < 0 || opts.workers > 128)
-        return make_error(fmt::format("--workers: expected 1-128, got {}", opts.workers));
+    if (opts.workers < 0 || opts.workers > int(kMaxWorkers))
+        return make_error(fmt::format("--workers: expected 1-{}, got {}", kMaxWorkers, opts.workers));
     if (opts.workers) cfg.workers = unsigned(opts.workers);
     if (!opts.report.empty()) cfg.outputs.report = opts.report;
     if (!opts.eve.empty()) cfg.outputs.eve = opts.eve;
@@ -62,6 +68,7 @@ Result<> start_eal(const Config& cfg, const std::string& eal_flag) {
     } else {
         args = default_eal_args(cfg.workers + 1);
     }
+    g_have_control_cpus = sched_getaffinity(0, sizeof g_control_cpus, &g_control_cpus) == 0;
     return init_eal("safeguard", args);
 }
 
@@ -78,6 +85,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
     int rc = kExitOk;
     {
         Reporter reporter(eve.get());
+        if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
         auto pipeline = Pipeline::create(cfg, inputs, replay, reporter);
         if (!pipeline) {
             log::error("{}", pipeline.error().message);
@@ -88,6 +96,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         std::signal(SIGINT, on_stop_signal);
         std::signal(SIGTERM, on_stop_signal);
         if (auto ok = p.start(); !ok) {
+            g_running = nullptr;
             log::error("{}", ok.error().message);
             return kExitFailure;
         }
@@ -104,6 +113,8 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         ctx.captures = captures;
         ctx.config = &cfg;
         ctx.software_dispatch = p.software_dispatch();
+        ctx.interrupted = p.interrupted();
+        if (ctx.interrupted) rc = kExitInterrupted;
         const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
         fmt::print("{}", human_summary(report));
         if (!cfg.outputs.report.empty()) {

@@ -30,7 +30,8 @@ std::string format_duration(Nanos d) {
     if (d % (3600 * kNsPerSec) == 0 && d) return fmt::format("{}h", d / (3600 * kNsPerSec));
     if (d % (60 * kNsPerSec) == 0 && d) return fmt::format("{}m", d / (60 * kNsPerSec));
     if (d % kNsPerSec == 0) return fmt::format("{}s", d / kNsPerSec);
-    return fmt::format("{}ms", d / kNsPerMs);
+    if (d % kNsPerMs == 0) return fmt::format("{}ms", d / kNsPerMs);
+    return fmt::format("{}us", d / kNsPerUs);
 }
 
 std::string format_timestamp(Nanos t) {

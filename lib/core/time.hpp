@@ -19,7 +19,7 @@ inline constexpr Nanos kNsPerSec = 1'000'000'000ULL;
 // "500ms", "30s", "15m", "24h", "3d"; a bare number means seconds.
 std::optional<Nanos> parse_duration(std::string_view text);
 std::string format_duration(Nanos d);
-// RFC 3339 with microseconds in UTC, as eve.json writes it: 2024-01-02T03:04:05.678901+0000
+// UTC with microseconds, the way eve.json writes it: 2024-01-02T03:04:05.678901+0000
 std::string format_timestamp(Nanos t);
 
 } // namespace sg

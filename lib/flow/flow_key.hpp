@@ -19,7 +19,8 @@ struct FlowKey {
     uint16_t port_a = 0;
     uint16_t port_b = 0;
     uint8_t proto = 0;
-    uint8_t reserved[3] = {};
+    uint8_t ip_version = 0; // 4 or 6: ::ffff:a.b.c.d in IPv6 is not the IPv4 host
+    uint8_t reserved[2] = {};
     uint32_t tunnel_id = 0; // overlay id (VNI / GRE key): overlays may reuse addresses
     uint32_t pad = 0;
 
@@ -43,6 +44,7 @@ inline FlowKey make_flow_key(const PacketView& pv, bool& from_a) {
         k.a = pv.dst; k.b = pv.src; k.port_a = dport; k.port_b = sport;
     }
     k.proto = pv.ip_proto;
+    k.ip_version = pv.l3 == L3Type::ipv6 ? 6 : 4;
     k.tunnel_id = pv.tunnel.id;
     return k;
 }

@@ -23,7 +23,9 @@ std::vector<std::string> default_eal_args(unsigned lcores) {
     std::string map;
     for (unsigned i = 0; i < lcores; ++i)
         map += fmt::format("{}{}@{}", i ? "," : "", i, cpus[i % cpus.size()]);
-    return {"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "--no-telemetry",
+    // Memory: the mbuf pool, then per worker its flow table and rings.
+    const unsigned megabytes = 512 + 48 * lcores;
+    return {"--no-huge", "--no-pci", "--no-shconf", "-m", std::to_string(megabytes), "--no-telemetry",
             "--log-level", "*:warning", "--lcores", map};
 }
 

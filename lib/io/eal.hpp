@@ -13,7 +13,7 @@
 namespace sg {
 
 // Defaults for `lcores` logical cores (main + workers) on this machine:
-// --no-huge --no-pci --no-shconf -m 512, and an --lcores map that spreads the
+// --no-huge --no-pci --no-shconf, -m sized for the workers, and an --lcores map that spreads the
 // lcores over the CPUs we may run on (more lcores than CPUs is allowed).
 std::vector<std::string> default_eal_args(unsigned lcores);
 

@@ -87,10 +87,10 @@ Result<PortInfo> open_port(const PortRequest& req, rte_mempool* pool) {
         conf.rx_adv_conf.rss_conf.rss_hf =
             (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
     } else {
-        // Virtual devices have the queues their arguments made (net_pcap: one
-        // per rx_pcap=); the software dispatcher spreads flows over workers.
-        p.rx_queues = std::max<uint16_t>(1, std::min<uint16_t>(info.max_rx_queues, req.rx_queues));
-        if (info.max_rx_queues > 1 && info.max_rx_queues < 1024) p.rx_queues = info.max_rx_queues;
+        // Without RSS one queue carries everything and the software
+        // dispatcher spreads flows over workers. net_pcap is the exception:
+        // each rx_pcap= file is its own queue and all of them must be read.
+        p.rx_queues = p.driver == "net_pcap" ? std::max<uint16_t>(1, info.max_rx_queues) : 1;
     }
     p.tx_queues = std::max<uint16_t>(1, std::min<uint16_t>(info.max_tx_queues, req.tx_queues));
 

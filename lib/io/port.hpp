@@ -47,8 +47,8 @@ Result<PortInfo> open_port(const PortRequest& req, rte_mempool* pool);
 // Stops and closes the port: net_pcap flushes its tx_pcap file here.
 void close_port(const PortInfo& port);
 
-// Registers the mbuf timestamp dynamic field (once, before open_port) and
-// returns false when no driver can provide it.
+// Registers the mbuf timestamp dynamic field (once, before open_port);
+// false when the registration failed (packet time then comes from the TSC).
 bool register_timestamp_field();
 
 namespace detail {
@@ -58,7 +58,7 @@ extern uint32_t timestamp_scale[];   // by port id: nanoseconds per timestamp un
 } // namespace detail
 
 // Capture time of a packet in packet-time nanoseconds, or 0 when the driver
-// did not stamp it. Worker side, inline.
+// did not stamp it. Worker side.
 Nanos mbuf_timestamp(const rte_mbuf* m);
 
 } // namespace sg

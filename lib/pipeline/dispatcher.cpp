@@ -41,6 +41,10 @@ bool Dispatcher::run(const std::atomic<bool>& stop) {
         bool got = false;
         for (size_t i = 0; i < inputs_.size(); ++i) {
             if (done_[i]) continue;
+            // Captures are read one after the other, like a tap that saw
+            // them in that order: packet time then only moves forward
+            // between files, and the interleaving never depends on timing.
+            if (ends && i > 0 && !done_[i - 1]) break;
             const unsigned n = rte_eth_rx_burst(inputs_[i].queue.port, inputs_[i].queue.queue, pkts,
                                                 uint16_t(burst_));
             if (n) {
@@ -61,21 +65,21 @@ bool Dispatcher::run(const std::atomic<bool>& stop) {
 void Dispatcher::spread(rte_mbuf** pkts, unsigned n) {
     const unsigned workers = unsigned(worker_rings_.size());
     // Group the burst per worker, keeping each worker's packets in order.
-    uint8_t buf[2048];
     for (unsigned i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         unsigned w = 0;
         if (workers > 1) {
-            // The flow's addresses sit in the first 2 KiB of any frame we
-            // decode (tunnels included); a shorter view is enough to choose.
-            const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), sizeof buf);
-            const auto* frame = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, buf));
+            // Same view as the worker's, so both build the same key.
+            const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), sizeof frame_buf_);
+            const auto* frame = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, frame_buf_));
             PacketView pv;
             if (frame) decode(frame, len, pv);
             if (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) {
                 bool from_a = true;
                 const FlowKey key = make_flow_key(pv, from_a);
-                w = FlowTable::flow_hash(key) % workers;
+                // Multiply-shift takes the hash's high bits: the flow table's
+                // buckets use the low ones, which must stay evenly spread.
+                w = unsigned((uint64_t(FlowTable::flow_hash(key)) * workers) >> 32);
             }
         }
         staging_[w * kMaxBurst + staged_[w]++] = m;

@@ -24,8 +24,6 @@ Result<rte_ring*> make_mbuf_ring(const std::string& name, unsigned size) {
     return r;
 }
 
-constexpr unsigned kDispatchRingSize = 1024;
-
 } // namespace
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
@@ -34,6 +32,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
     std::unique_ptr<Pipeline> p(new Pipeline);
     p->reporter_ = &reporter;
     p->signals_.lossless = replay;
+    p->replay_ = replay;
     const unsigned nb_workers = cfg.workers;
     if (rte_lcore_count() < nb_workers + 1)
         return make_error(fmt::format("{} workers need {} lcores (main + workers) but EAL has {}; "
@@ -41,11 +40,25 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
                                       nb_workers, nb_workers + 1, rte_lcore_count()));
     if (inputs.empty()) return make_error("no input: give at least one port or capture");
 
-    register_timestamp_field();
-    // Every mbuf that can be in flight at once: rx descriptors, the
-    // dispatcher's rings, tx queues and bursts. Too few and the pcap driver
-    // would lose records (it counts them as rx_nombuf).
-    auto pool = create_mbuf_pool(cfg.sizes.mbufs, cfg.sizes.mbuf_cache);
+    if (!register_timestamp_field())
+        log::warn("cannot register the mbuf timestamp field: packet time falls back to the CPU clock");
+    // The pool must hold every mbuf that can be in flight at once: rx and tx
+    // descriptors, the dispatcher's rings, bursts and per-lcore caches. Too
+    // few and a driver loses packets (net_pcap: a record, counted rx_nombuf).
+    const uint64_t rx_queues_per_port = replay ? 1 : nb_workers;
+    const uint64_t tx_queues_per_port = cfg.mode == Mode::inline_ ? nb_workers : 0;
+    const uint64_t in_flight =
+        inputs.size() * (rx_queues_per_port * cfg.sizes.rx_descriptors +
+                         tx_queues_per_port * cfg.sizes.tx_descriptors) +
+        uint64_t(nb_workers) * (2 * kDispatchRingSize + 2 * kMaxBurst) +
+        uint64_t(nb_workers + 1) * cfg.sizes.mbuf_cache * 2 + 1024;
+    uint32_t mbufs = cfg.sizes.mbufs;
+    if (in_flight > mbufs) {
+        mbufs = uint32_t(std::min<uint64_t>(in_flight, 1u << 24));
+        log::info("sizes.mbufs {} is below what {} worker(s) and {} port(s) can hold in flight; using {}",
+                  cfg.sizes.mbufs, nb_workers, inputs.size(), mbufs);
+    }
+    auto pool = create_mbuf_pool(mbufs, cfg.sizes.mbuf_cache);
     if (!pool) return pool.error();
     p->pool_ = *pool;
 
@@ -101,8 +114,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         WorkerIo io;
         io.peer_port = inline_mode ? p->peer_port_.data() : nullptr;
         if (direct) {
+            if (p->ports_.size() > kMaxQueuesPerWorker)
+                return make_error(fmt::format("{} ports: a worker polls at most {}", p->ports_.size(),
+                                              kMaxQueuesPerWorker));
             for (const PortInfo& port : p->ports_) {
-                if (io.nb_rx == kMaxQueuesPerWorker) break;
                 io.rx[io.nb_rx++] = {port.port_id, uint16_t(nb_workers == 1 ? 0 : w)};
             }
             io.tx_queue = uint16_t(w);
@@ -145,8 +160,14 @@ Result<> Pipeline::start() {
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) {
         if (w == workers_.size()) break;
-        if (int rc = rte_eal_remote_launch(&Worker::lcore_entry, workers_[w].get(), lcore); rc != 0)
+        if (int rc = rte_eal_remote_launch(&Worker::lcore_entry, workers_[w].get(), lcore); rc != 0) {
+            // Stop the workers already running and the reporter before the
+            // caller frees the rings they use.
+            signals_.stop.store(true);
+            rte_eal_mp_wait_lcore();
+            reporter_->finish();
             return make_error(fmt::format("cannot launch worker {} on lcore {}: {}", w, lcore, rc));
+        }
         ++w;
     }
     started_ = true;
@@ -157,6 +178,7 @@ void Pipeline::run() {
     if (dispatcher_) {
         const bool exhausted = dispatcher_->run(signals_.stop);
         if (exhausted) signals_.input_done.store(true, std::memory_order_release);
+        else interrupted_ = replay_;
         // Inline: keep sending what the workers forward until they are done.
         for (;;) {
             bool all = true;

@@ -24,6 +24,8 @@ namespace sg {
 
 class Reporter;
 
+inline constexpr unsigned kDispatchRingSize = 1024; // mbufs per dispatcher -> worker ring
+
 struct PipelineInput {
     std::string name;        // port name, or the capture path in replay
     std::string device;      // DPDK device string
@@ -58,6 +60,8 @@ public:
     PipelineSnapshot snapshot() const;
     const std::vector<PortInfo>& ports() const { return ports_; }
     bool software_dispatch() const { return dispatcher_ != nullptr; }
+    // A replay stopped by a signal before the end of its captures.
+    bool interrupted() const { return interrupted_; }
     unsigned workers() const { return unsigned(workers_.size()); }
 
 private:
@@ -74,6 +78,8 @@ private:
     std::unique_ptr<Dispatcher> dispatcher_;
     WorkerSignals signals_;
     Reporter* reporter_ = nullptr;
+    bool replay_ = false;
+    bool interrupted_ = false;
     bool started_ = false;
     bool closed_ = false;
 };

@@ -84,7 +84,11 @@ int Worker::run() {
             process_burst(pkts, rest);
             continue;
         }
-        if (clock_) flows_->expire(clock_, kExpireBudget);
+        // Live, idle flows are swept in the background. Replay leaves expiry
+        // to track() (a flow found idle past its timeout starts over) and
+        // to eviction: a sweep there would depend on how far this worker's
+        // clock happened to run ahead, and results must not.
+        if (!signals_->lossless && clock_) flows_->expire(clock_, kExpireBudget);
         sync_flow_counters();
         if (++idle >= kIdleSpinsBeforeYield) {
             sched_yield();

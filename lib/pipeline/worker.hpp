@@ -24,6 +24,7 @@ struct rte_ring;
 namespace sg {
 
 inline constexpr unsigned kMaxBurst = 256;
+inline constexpr unsigned kFrameView = 16384; // bytes of a frame the decoder sees
 inline constexpr unsigned kMaxQueuesPerWorker = 16;
 inline constexpr uint16_t kNoPeer = 0xffff;
 
@@ -102,7 +103,7 @@ private:
     unsigned nb_tx_pending_ = 0;
     uint16_t tx_pending_port_ = kNoPeer;
 
-    alignas(RTE_CACHE_LINE_SIZE) uint8_t frame_buf_[16384]; // for chained or oversize frames
+    alignas(RTE_CACHE_LINE_SIZE) uint8_t frame_buf_[kFrameView]; // for chained frames
 };
 
 } // namespace sg

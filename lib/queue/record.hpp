@@ -39,7 +39,7 @@ struct Record {
         FlowEndRecord flow_end;
     };
 };
-static_assert(sizeof(Record) % 8 == 0, "rte_ring elements must be a multiple of 4 bytes");
+static_assert(sizeof(Record) % 4 == 0, "rte_ring elements must be a multiple of 4 bytes");
 static_assert(sizeof(Record) <= 160, "keep records small: they are copied per event");
 
 } // namespace sg

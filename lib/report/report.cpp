@@ -45,6 +45,7 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
     const WorkerCounters& t = snap.total;
     nlohmann::json r;
     r["mode"] = ctx.mode;
+    if (ctx.interrupted) r["interrupted"] = true;
 
     nlohmann::json inputs = nlohmann::json::array();
     for (const CaptureInfo& c : ctx.captures) {
@@ -93,7 +94,9 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"flow_records", results.records},
         {"ring_drops", t.ring_drops},
         {"oversize", t.oversize},
-        {"forwarded", t.forwarded},
+        // In dispatch mode workers hand packets to the dispatcher, which may
+        // still fail to send some: those are not forwarded.
+        {"forwarded", t.forwarded - snap.dispatcher.tx_drops},
         {"tx_drops", t.tx_drops + snap.dispatcher.tx_drops},
         {"rx_nombuf", snap.rx_nombuf},
         {"rx_errors", snap.rx_errors},
@@ -107,6 +110,8 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
 std::string human_summary(const nlohmann::json& r) {
     std::string out;
     auto line = [&](std::string s) { out += s + '\n'; };
+    if (r.contains("interrupted"))
+        line("Interrupted before the end of the input: the figures cover what was read.");
     line(fmt::format("Safeguard {}: {} packets, {} bytes, {} flows", r["mode"].get<std::string>(),
                      r["packets"].get<uint64_t>(), r["bytes"].get<uint64_t>(), r["flows"].get<uint64_t>()));
     const auto& p = r["protocols"];

@@ -23,6 +23,7 @@ struct ReportContext {
     std::vector<CaptureInfo> captures;    // replay inputs
     const Config* config = nullptr;
     bool software_dispatch = true;
+    bool interrupted = false;             // replay stopped by a signal before the end
 };
 
 nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& snap,

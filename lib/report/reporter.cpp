@@ -1,5 +1,7 @@
 #include "report/reporter.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -60,7 +62,10 @@ Reporter::~Reporter() {
 void Reporter::start(std::vector<RecordRing*> rings) {
     rings_ = std::move(rings);
     running_.store(true);
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+        if (has_cpus_) pthread_setaffinity_np(pthread_self(), sizeof cpus_, &cpus_);
+        loop();
+    });
 }
 
 void Reporter::finish() {

@@ -4,8 +4,10 @@
 // detectors and incidents). It never touches a worker's state: records are
 // copies. Formatting happens here, late, never on a worker.
 //
-// Thread: start()/finish()/results on the control side; drain() on the
+// Thread: start()/finish()/results() on the control side; loop() on the
 // reporter's own std::thread.
+
+#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
@@ -40,8 +42,16 @@ public:
     explicit Reporter(std::FILE* eve = nullptr) : eve_(eve) {}
     ~Reporter();
 
+    // The CPUs the reporter thread may use. EAL pins the main lcore (and
+    // any thread it starts) to one CPU; the reporter must not share it with
+    // the dispatcher, so the caller passes the set it had before EAL.
+    void set_cpus(const cpu_set_t& cpus) {
+        cpus_ = cpus;
+        has_cpus_ = true;
+    }
     void start(std::vector<RecordRing*> rings);
-    // Waits until every worker finished and every ring is empty.
+    // Empties the rings and joins the thread. Call it after the worker lcores
+    // were joined: records pushed after it returns are never read.
     void finish();
 
     const ReporterResults& results() const { return results_; }
@@ -56,6 +66,8 @@ private:
     std::thread thread_;
     std::atomic<bool> running_{false};
     std::FILE* eve_ = nullptr;
+    cpu_set_t cpus_{};
+    bool has_cpus_ = false;
     ReporterResults results_;
 };
 
