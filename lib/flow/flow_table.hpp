@@ -2,12 +2,15 @@
 // FlowTable: one per worker, preallocated at start, never grows.
 //
 // Lookup is DPDK's rte_hash (single writer: the owning worker) keyed by the
-// canonical FlowKey; entries live in a fixed array and sit on an intrusive
-// LRU list ordered by last packet time, so expiry walks only idle flows and,
-// when the table is full, the least recently seen flow is evicted (counted).
+// canonical FlowKey; entries live in a fixed array (slot = rte_hash key
+// position) and sit on intrusive LRU lists, one per timeout class, ordered by
+// last packet time, so expiry walks only idle flows and, when the table is
+// full, the least recently seen flow is evicted (counted).
 //
-// Thread: the owning worker only, for everything except the constructor
-// (control side, after rte_eal_init). Nothing here allocates after create().
+// Thread: the owning worker only, for everything except create() and the
+// destructor (control side, after rte_eal_init). Nothing here allocates,
+// throws, locks or logs after create(). See lib/flow/README.md for the
+// timeout and eviction policy.
 
 #include <cstdint>
 #include <memory>
@@ -32,10 +35,16 @@ enum class TcpState : uint8_t {
 };
 const char* tcp_state_name(TcpState s);
 
-enum class FlowEnd : uint8_t { idle_timeout = 0, evicted, flushed };
+enum class FlowEnd : uint8_t {
+    idle_timeout = 0, // idle past its timeout (found by expire(), track() or eviction)
+    evicted,          // table full: the least recently seen flow made room
+    flushed,          // flush(): end of input or shutdown
+    reused,           // a new SYN on a closed or reset TCP flow: the 5-tuple starts over
+};
 
 // Direction of a packet relative to the flow: 0 = from the initiator
-// (first packet's sender, or the SYN sender), 1 = from the responder.
+// (first packet's sender; for TCP the SYN sender, so a flow first seen on a
+// SYN-ACK is initiated by that packet's receiver), 1 = from the responder.
 struct Flow {
     FlowKey key;
     Nanos first_seen = 0;
@@ -47,6 +56,7 @@ struct Flow {
     TcpState tcp_state = TcpState::none;
     uint8_t tcp_flags_seen[2] = {};
     bool midstream = false;       // TCP picked up without seeing the SYN
+    uint8_t lru_list = 0;         // internal: which timeout list the flow is on
     uint32_t index = 0;           // slot in the table (stable while the flow lives)
     uint32_t lru_prev = 0;
     uint32_t lru_next = 0;
@@ -54,29 +64,36 @@ struct Flow {
 };
 
 struct FlowTableConfig {
-    uint32_t capacity = 1u << 16;     // flows; rounded as rte_hash requires
+    uint32_t capacity = 1u << 16;     // live flows, never exceeded (1 .. 2^30)
     Nanos tcp_idle = 3600 * kNsPerSec; // established TCP
     Nanos tcp_closed_idle = 30 * kNsPerSec; // after FIN/RST or unanswered SYN
     Nanos udp_idle = 120 * kNsPerSec;
     Nanos other_idle = 60 * kNsPerSec;
     int socket_id = -1;               // NUMA socket for the memory (SOCKET_ID_ANY)
-    const char* name = "flows";       // unique per process (rte_hash names are global)
+    const char* name = "flows";       // unique per process (rte_hash names are global),
+                                      // at most 21 characters; only read by create()
 };
 
 struct FlowTableCounters {
     uint64_t created = 0;
     uint64_t expired = 0;   // idle timeout
     uint64_t evicted = 0;   // table full: the least recently seen flow made room
+    uint64_t reused = 0;    // ended by a new SYN on a closed/reset TCP flow
+    uint64_t insert_failed = 0; // rte_hash refused a key: packet accounted in a
+                                // scratch flow that is never ended (must stay 0)
     uint64_t active = 0;
 };
 
 // Called for every flow that leaves the table, before its slot is reused.
+// Runs on the owning worker inside track()/expire()/flush(): it must not call
+// back into the table, and must not allocate, lock or block.
 using FlowEndFn = void (*)(void* ctx, const Flow& flow, FlowEnd why);
 
 class FlowTable {
 public:
     static Result<std::unique_ptr<FlowTable>> create(const FlowTableConfig& cfg, FlowEndFn on_end,
                                                      void* ctx);
+    // Frees the memory without calling on_end: flush() first to see the flows.
     ~FlowTable();
     FlowTable(const FlowTable&) = delete;
     FlowTable& operator=(const FlowTable&) = delete;
@@ -99,26 +116,44 @@ public:
     const FlowTableCounters& counters() const { return counters_; }
     uint32_t capacity() const { return capacity_; }
 
+    // CRC32-C of the 48 key bytes: the same function the rte_hash uses.
     static uint32_t flow_hash(const FlowKey& key);
 
 private:
+    static constexpr uint32_t kNone = UINT32_MAX;
+    // One LRU list per timeout class: within a list every flow has the same
+    // idle limit, so the head is always the next one to time out.
+    enum LruClass : uint8_t { kTcpOpen = 0, kTcpShort, kUdp, kOther, kLruClasses };
+    struct LruList {
+        uint32_t head = kNone;
+        uint32_t tail = kNone;
+    };
+
     FlowTable() = default;
     Nanos idle_limit(const Flow& f) const;
-    void end_flow(Flow& f, FlowEnd why);
+    bool idle_at(const Flow& f, Nanos now) const;
+    static uint8_t lru_class(const Flow& f);
+    void init_flow(Flow& f, const FlowKey& key, uint32_t index, bool from_a, const PacketView& pv,
+                   Nanos now);
+    void restart_flow(Flow& f, bool from_a, const PacketView& pv, Nanos now, FlowEnd why);
+    void end_flow(Flow& f, FlowEnd why);   // unlinked already; frees the slot
+    void count_end(const Flow& f, FlowEnd why);
+    uint32_t oldest_head(Nanos now, bool only_idle) const;
+    void make_room(Nanos now);
     void lru_unlink(Flow& f);
     void lru_push_back(Flow& f);
 
     FlowTableConfig cfg_{};
     rte_hash* hash_ = nullptr;
-    Flow* flows_ = nullptr;          // capacity_ slots, allocated once
-    uint32_t capacity_ = 0;
-    uint32_t lru_head_ = 0;          // sentinel-free list; kNone when empty
-    uint32_t lru_tail_ = 0;
-    uint32_t free_head_ = 0;         // singly linked through lru_next
+    Flow* flows_ = nullptr;          // slots_ entries, indexed by rte_hash key position
+    uint32_t capacity_ = 0;          // live flow limit (cfg.capacity)
+    uint32_t slots_ = 0;             // rte_hash entries: max(capacity_, 8)
+    LruList lru_[kLruClasses];
     uint64_t next_id_ = 1;
     FlowTableCounters counters_{};
     FlowEndFn on_end_ = nullptr;
     void* on_end_ctx_ = nullptr;
+    Flow overflow_{};                // scratch for the (unreachable) insert failure
 };
 
 } // namespace sg
