@@ -20,6 +20,8 @@ struct CommonOptions {
     std::string report;                  // --report FILE
     std::string eve;                     // --eve FILE
     std::string eal;                     // --eal "..." replaces the default EAL flags
+    std::vector<std::string> rules;      // --rules FILE (repeatable), after the config's
+    std::string classification;          // --classification FILE
 };
 
 struct ReplayOptions {

@@ -11,11 +11,15 @@ namespace {
 void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
     cmd->add_option("--config", o.config, "configuration file (YAML)");
     cmd->add_option("--protect", o.protect,
-                    "protect a deployment: NAME=PREFIX[,PREFIX...] (repeatable)");
+                    "protect a deployment: NAME=PREFIX[,PREFIX...] (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_option("--workers", o.workers, "worker lcores")->check(CLI::Range(1, int(sg::kMaxWorkers)));
     cmd->add_option("--report", o.report, "write the JSON report to FILE");
     cmd->add_option("--eve", o.eve, "write eve.json lines to FILE");
     cmd->add_option("--eal", o.eal, "EAL arguments replacing the defaults (quoted)");
+    // One value per flag, so that the captures after it stay positional.
+    cmd->add_option("--rules", o.rules, "signature rules file, Suricata syntax (repeatable)")->allow_extra_args(false);
+    cmd->add_option("--classification", o.classification, "classification.config for the rules");
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "app/safeguard/rules_setup.hpp"
 #include "core/log.hpp"
 #include "io/eal.hpp"
 #include "report/report.hpp"
@@ -53,6 +54,8 @@ Result<Config> effective_config(const CommonOptions& opts) {
     if (opts.workers) cfg.workers = unsigned(opts.workers);
     if (!opts.report.empty()) cfg.outputs.report = opts.report;
     if (!opts.eve.empty()) cfg.outputs.eve = opts.eve;
+    cfg.rules.files.insert(cfg.rules.files.end(), opts.rules.begin(), opts.rules.end());
+    if (!opts.classification.empty()) cfg.rules.classification = opts.classification;
     if (auto ok = validate(cfg); !ok) return ok.error();
     return cfg;
 }
@@ -86,7 +89,14 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
     {
         Reporter reporter(eve.get());
         if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
-        auto pipeline = Pipeline::create(cfg, inputs, replay, reporter);
+        auto loaded = load_rules(cfg, /*generation=*/1);
+        if (!loaded) {
+            log::error("{}", loaded.error().message);
+            return kExitBadInput;
+        }
+        if (loaded->db) reporter.set_rules(loaded->db);
+        reporter.set_deployments(cfg.deployments);
+        auto pipeline = Pipeline::create(cfg, inputs, replay, reporter, loaded->db);
         if (!pipeline) {
             log::error("{}", pipeline.error().message);
             return kExitFailure;

@@ -344,6 +344,19 @@ void parse_control(const Field& f, ControlConfig& c) {
                   {"group", into(c.group, get_string)}});
 }
 
+void parse_rules(const Field& f, RulesConfig& r) {
+    auto string_map = [](std::map<std::string, std::string>& out) {
+        return [&out](const Field& v) {
+            if (!v.node.IsMap()) v.expected("a map of variable names to values");
+            for (const auto& kv : v.node) out[kv.first.Scalar()] = get_string(v.child(kv.first, kv.second));
+        };
+    };
+    parse_map(f, {{"files", into(r.files, [](const Field& v) { return get_list(v, get_string); })},
+                  {"classification", into(r.classification, get_string)},
+                  {"address_vars", string_map(r.address_vars)},
+                  {"port_vars", string_map(r.port_vars)}});
+}
+
 void parse_outputs(const Field& f, Outputs& o) {
     parse_map(f, {{"report", into(o.report, get_string)}, {"eve", into(o.eve, get_string)}});
 }
@@ -366,6 +379,7 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
         {"outputs", [&](const Field& v) { parse_outputs(v, cfg.outputs); }},
         {"deployments", [&](const Field& v) { parse_deployments(v, cfg); }},
         {"control", [&](const Field& v) { parse_control(v, cfg.control); }},
+        {"rules", [&](const Field& v) { parse_rules(v, cfg.rules); }},
         {"eal", into(cfg.eal, [](const Field& v) { return get_list(v, get_string); })},
     });
     if (cfg.mode == Mode::inline_ && cfg.inline_pairs.empty())

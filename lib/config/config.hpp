@@ -6,6 +6,7 @@
 // Thread: control side only.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,14 @@ struct ControlConfig {
     std::string group;               // group allowed besides root
 };
 
+// Signature rules (Suricata syntax).
+struct RulesConfig {
+    std::vector<std::string> files;            // rule files, in order
+    std::string classification;                // classification.config; "" = next to the first rule file
+    std::map<std::string, std::string> address_vars; // HOME_NET defaults to the deployments' prefixes
+    std::map<std::string, std::string> port_vars;
+};
+
 struct Config {
     std::string source;              // file the config came from ("" for defaults)
     Mode mode = Mode::tap;
@@ -72,6 +81,7 @@ struct Config {
     Outputs outputs;
     std::vector<Deployment> deployments;
     ControlConfig control;
+    RulesConfig rules;
     std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set
 };
 

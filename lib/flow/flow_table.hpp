@@ -61,6 +61,7 @@ struct Flow {
     uint32_t lru_prev = 0;
     uint32_t lru_next = 0;
     uint64_t id = 0;              // worker-unique flow id, never reused
+    uint64_t flowbits = 0;        // rule flowbits, one bit per name (the matcher's numbering)
 };
 
 struct FlowTableConfig {

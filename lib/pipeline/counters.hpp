@@ -32,6 +32,8 @@ inline constexpr unsigned kTunnelTypes = 5; // TunnelType values (index 0 = none
     X(flows_expired, "flows ended by idle timeout")                                    \
     X(flows_evicted, "flows evicted because the table was full")                       \
     X(flows_active, "flows in the table")                                              \
+    X(alerts, "rule matches sent to the reporter")                                     \
+    X(rule_drops, "packets discarded by drop rules (inline)")                          \
     X(oversize, "frames longer than the decode buffer")                                \
     X(ring_drops, "records dropped because the reporter ring was full")                \
     X(forwarded, "packets forwarded to the peer port (inline)")                        \

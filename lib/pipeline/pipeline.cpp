@@ -28,7 +28,8 @@ Result<rte_ring*> make_mbuf_ring(const std::string& name, unsigned size) {
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
                                                    const std::vector<PipelineInput>& inputs,
-                                                   bool replay, Reporter& reporter) {
+                                                   bool replay, Reporter& reporter,
+                                                   std::shared_ptr<const MatchDatabase> rules) {
     std::unique_ptr<Pipeline> p(new Pipeline);
     p->reporter_ = &reporter;
     p->signals_.lossless = replay;
@@ -144,6 +145,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         ft.name = table_name.c_str();
         auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst);
         if (!worker) return worker.error();
+        if (auto ok = (*worker)->attach_rules(rules); !ok) return ok.error();
         p->workers_.push_back(std::move(*worker));
     }
     if (!direct) {

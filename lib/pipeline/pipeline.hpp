@@ -44,9 +44,11 @@ struct PipelineSnapshot {
 class Pipeline {
 public:
     // `replay` makes dispatch lossless and the run end with the input.
+    // `rules` may be null (no signatures).
     static Result<std::unique_ptr<Pipeline>> create(const Config& cfg,
                                                     const std::vector<PipelineInput>& inputs,
-                                                    bool replay, Reporter& reporter);
+                                                    bool replay, Reporter& reporter,
+                                                    std::shared_ptr<const MatchDatabase> rules);
     ~Pipeline();
 
     // Launches the workers on their lcores.

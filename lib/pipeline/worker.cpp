@@ -160,15 +160,49 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
         // A packet whose transport header is broken is not tracked either.
         const bool l4_expected = pv.ip_proto == kProtoTcp || pv.ip_proto == kProtoUdp ||
                                  pv.ip_proto == kProtoIcmp || pv.ip_proto == kProtoIcmpv6;
+        Flow* flow = nullptr;
+        unsigned dir = 0;
         if (!pv.later_fragment && (pv.has_l4 || !l4_expected)) {
             bool from_a = true;
             const FlowKey key = make_flow_key(pv, from_a);
-            unsigned dir = 0;
             bool created = false;
-            flows_->track(key, FlowTable::flow_hash(key), from_a, pv, len, now, dir, created);
+            flow = &flows_->track(key, FlowTable::flow_hash(key), from_a, pv, len, now, dir, created);
+        }
+        bool drop = false;
+        matcher_.inspect(pv, frame, flow, dir, [&](const RuleHit& hit) {
+            drop = drop || hit.drop;
+            send_alert(hit, pv, flow, dir, now);
+        });
+        if (drop && io_.peer_port) {
+            ++counters_.rule_drops;
+            rte_pktmbuf_free(m);
+            return;
         }
     }
     forward_or_free(m);
+}
+
+void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now) {
+    Record rec;
+    rec.kind = RecordKind::alert;
+    rec.worker = uint8_t(id_);
+    AlertRecord& a = rec.alert;
+    a.ts = now;
+    a.has_flow = flow != nullptr;
+    a.flow_key = flow ? flow->key : FlowKey{};
+    a.flow_first_seen = flow ? flow->first_seen : 0;
+    a.src = pv.src;
+    a.dst = pv.dst;
+    a.src_port = pv.src_port;
+    a.dst_port = pv.dst_port;
+    a.proto = pv.ip_proto;
+    a.dir = uint8_t(dir);
+    a.generation = matcher_.database()->generation();
+    a.rule_index = hit.rule_index;
+    a.dropped = hit.drop && io_.peer_port != nullptr;
+    ++counters_.alerts;
+    if (signals_->lossless) out_->push_wait(rec);
+    else out_->push(rec);
 }
 
 void Worker::forward_or_free(rte_mbuf* m) {

@@ -15,6 +15,7 @@
 
 #include "core/time.hpp"
 #include "flow/flow_table.hpp"
+#include "match/matcher.hpp"
 #include "pipeline/counters.hpp"
 #include "queue/record_ring.hpp"
 
@@ -70,6 +71,9 @@ public:
     // Accounts and processes a burst. Public for tests that inject mbufs.
     void process_burst(rte_mbuf** pkts, unsigned n);
 
+    // Control side, before run(): the signature rules this worker applies.
+    Result<> attach_rules(std::shared_ptr<const MatchDatabase> db) { return matcher_.attach(std::move(db)); }
+
     unsigned id() const { return id_; }
     const WorkerCounters& counters() const { return counters_; }
     bool finished() const { return finished_.load(std::memory_order_acquire); }
@@ -82,6 +86,7 @@ private:
     unsigned receive(rte_mbuf** pkts);
     void process_packet(rte_mbuf* m, Nanos fallback_now);
     void forward_or_free(rte_mbuf* m);
+    void send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now);
     void flush_tx();
     void sync_flow_counters();
     Nanos live_now() const;
@@ -89,6 +94,7 @@ private:
     unsigned id_;
     WorkerIo io_;
     std::unique_ptr<FlowTable> flows_;
+    Matcher matcher_;
     RecordRing* out_;
     WorkerSignals* signals_;
     uint32_t burst_;

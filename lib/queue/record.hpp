@@ -12,6 +12,7 @@ namespace sg {
 
 enum class RecordKind : uint8_t {
     flow_end = 1,   // a flow left a worker's table
+    alert,          // a signature rule matched a packet
 };
 
 // A finished flow, as the reporter needs it (flow log, top talkers).
@@ -29,6 +30,24 @@ struct FlowEndRecord {
     bool midstream;
 };
 
+// A rule match, with what eve.json needs about the packet. The rule itself
+// is looked up by the reporter (rule_index in the database of `generation`).
+struct AlertRecord {
+    Nanos ts;                // packet time
+    FlowKey flow_key;        // for flow_id (zeroed when the packet had no flow)
+    Nanos flow_first_seen;
+    IpAddress src;           // as in the packet
+    IpAddress dst;
+    uint64_t generation;     // rules generation that matched
+    uint32_t rule_index;
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint8_t proto;
+    uint8_t dir;             // 0: from the flow's initiator
+    bool has_flow;
+    bool dropped;            // inline: the packet was discarded
+};
+
 struct Record {
     Record() : flow_end() {}
 
@@ -37,9 +56,10 @@ struct Record {
     uint8_t reserved[6] = {};
     union {
         FlowEndRecord flow_end;
+        AlertRecord alert;
     };
 };
 static_assert(sizeof(Record) % 4 == 0, "rte_ring elements must be a multiple of 4 bytes");
-static_assert(sizeof(Record) <= 160, "keep records small: they are copied per event");
+static_assert(sizeof(Record) <= 192, "keep records small: they are copied per event");
 
 } // namespace sg

@@ -75,7 +75,11 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
     for (const FlowSummary& s : results.top_flows) top.push_back(flow_json(s));
     r["top_flows"] = top;
 
-    r["alerts"] = nlohmann::json::array();
+    nlohmann::json alerts = nlohmann::json::array();
+    for (const auto& [sid, c] : results.alerts)
+        alerts.push_back({{"sid", sid}, {"gid", c.gid}, {"rev", c.rev}, {"msg", c.msg},
+                          {"classtype", c.classtype}, {"count", c.count}});
+    r["alerts"] = alerts;
     r["attributions"] = nlohmann::json::array();
     r["incidents"] = nlohmann::json::array();
 
@@ -92,6 +96,7 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"flows_expired", t.flows_expired},
         {"flows_evicted", t.flows_evicted},
         {"flow_records", results.records},
+        {"alerts_gated", results.alerts_gated},
         {"ring_drops", t.ring_drops},
         {"oversize", t.oversize},
         // In dispatch mode workers hand packets to the dispatcher, which may
@@ -146,7 +151,14 @@ std::string human_summary(const nlohmann::json& r) {
                          endpoint("dest_ip", "dest_port"), f["proto"].get<unsigned>(),
                          f["packets"].get<uint64_t>(), f["bytes"].get<uint64_t>()));
     }
-    line(fmt::format("  found: {} alerts, {} attributions, {} incidents", r["alerts"].size(),
+    uint64_t alert_total = 0;
+    for (const auto& a : r["alerts"]) alert_total += a["count"].get<uint64_t>();
+    for (size_t i = 0; i < r["alerts"].size() && i < 5; ++i) {
+        const auto& a = r["alerts"][i];
+        line(fmt::format("  alert: [{}:{}] {} x{}", a["gid"].get<uint32_t>(), a["sid"].get<uint32_t>(),
+                         a["msg"].get<std::string>(), a["count"].get<uint64_t>()));
+    }
+    line(fmt::format("  found: {} alerts, {} attributions, {} incidents", alert_total,
                      r["attributions"].size(), r["incidents"].size()));
     return out;
 }

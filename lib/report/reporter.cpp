@@ -104,7 +104,74 @@ void Reporter::handle(const Record& r) {
     ++results_.records;
     switch (r.kind) {
     case RecordKind::flow_end: on_flow_end(r.flow_end); break;
+    case RecordKind::alert: on_alert(r.alert); break;
     }
+}
+
+const Deployment* Reporter::deployment_of(const IpAddress& ip) const {
+    const Deployment* best = nullptr;
+    unsigned best_len = 0;
+    for (const Deployment& d : deployments_)
+        for (const Prefix& p : d.prefixes)
+            if (p.contains(ip) && (!best || p.length >= best_len)) {
+                best = &d;
+                best_len = p.length;
+            }
+    return best;
+}
+
+void Reporter::on_alert(const AlertRecord& a) {
+    auto db_it = rules_.find(a.generation);
+    if (db_it == rules_.end() || a.rule_index >= db_it->second->size()) return;
+    const rules::Rule& rule = *db_it->second->rules()[a.rule_index].rule;
+    if (!gate_.admit(a.rule_index, rule, a)) {
+        ++results_.alerts_gated;
+        return;
+    }
+    if (rule.noalert) return; // a drop rule with noalert: counted as a drop, not reported
+
+    AlertCount& c = results_.alerts[rule.sid];
+    c.gid = rule.gid;
+    c.rev = rule.rev;
+    c.msg = rule.msg;
+    c.classtype = rule.classtype;
+    ++c.count;
+
+    if (!eve_) return;
+    const Deployment* src_dep = deployment_of(a.src);
+    const Deployment* dst_dep = deployment_of(a.dst);
+    const char* direction = src_dep ? (dst_dep ? "internal" : "outbound") : (dst_dep ? "inbound" : "transit");
+    nlohmann::json ev;
+    ev["timestamp"] = format_timestamp(a.ts);
+    if (a.has_flow) {
+        FlowEndRecord f{};
+        f.key = a.flow_key;
+        f.first_seen = a.flow_first_seen;
+        ev["flow_id"] = flow_output_id(f);
+    }
+    ev["event_type"] = "alert";
+    ev["src_ip"] = a.src.to_string();
+    ev["dest_ip"] = a.dst.to_string();
+    if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
+        ev["src_port"] = a.src_port;
+        ev["dest_port"] = a.dst_port;
+    }
+    const char* proto = proto_name(a.proto);
+    ev["proto"] = proto ? proto : std::to_string(a.proto);
+    ev["alert"] = {{"action", a.dropped ? "blocked" : "allowed"},
+                   {"gid", rule.gid},
+                   {"signature_id", rule.sid},
+                   {"rev", rule.rev},
+                   {"signature", rule.msg},
+                   {"category", db_it->second->category(rule)},
+                   {"severity", rule.priority}};
+    ev["safeguard"] = {{"direction", direction},
+                       {"source_deployment", src_dep ? nlohmann::json(src_dep->name) : nlohmann::json()},
+                       {"target_deployment", dst_dep ? nlohmann::json(dst_dep->name) : nlohmann::json()},
+                       {"rules_generation", a.generation}};
+    const std::string line = ev.dump();
+    std::fwrite(line.data(), 1, line.size(), eve_);
+    std::fputc('\n', eve_);
 }
 
 void Reporter::on_flow_end(const FlowEndRecord& f) {

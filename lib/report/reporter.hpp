@@ -16,7 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include <map>
+#include <memory>
+
+#include "config/config.hpp"
+#include "match/database.hpp"
 #include "queue/record_ring.hpp"
+#include "report/alert_gate.hpp"
 
 namespace sg {
 
@@ -28,8 +34,18 @@ struct FlowSummary {
     uint64_t total_bytes() const { return record.bytes[0] + record.bytes[1]; }
 };
 
+struct AlertCount {
+    uint32_t gid = 1;
+    uint32_t rev = 0;
+    std::string msg;
+    std::string classtype;
+    uint64_t count = 0;
+};
+
 struct ReporterResults {
     uint64_t records = 0;
+    std::map<uint32_t, AlertCount> alerts;  // by sid, after threshold/detection_filter
+    uint64_t alerts_gated = 0;               // matches a threshold or detection_filter held back
     uint64_t flows_ended[kFlowEndReasons] = {}; // by FlowEnd
     std::vector<FlowSummary> top_flows; // by bytes, descending, at most kTopFlows
 };
@@ -50,6 +66,10 @@ public:
         has_cpus_ = true;
     }
     void start(std::vector<RecordRing*> rings);
+    // Control side, before start(): the rules whose alerts will arrive, and
+    // the deployments that name the two ends of an alert.
+    void set_rules(std::shared_ptr<const MatchDatabase> db) { rules_[db->generation()] = std::move(db); }
+    void set_deployments(std::vector<Deployment> deployments) { deployments_ = std::move(deployments); }
     // Empties the rings and joins the thread. Call it after the worker lcores
     // were joined: records pushed after it returns are never read.
     void finish();
@@ -61,6 +81,8 @@ private:
     bool drain_once();
     void handle(const Record& r);
     void on_flow_end(const FlowEndRecord& f);
+    void on_alert(const AlertRecord& a);
+    const Deployment* deployment_of(const IpAddress& ip) const;
 
     std::vector<RecordRing*> rings_;
     std::thread thread_;
@@ -69,6 +91,9 @@ private:
     cpu_set_t cpus_{};
     bool has_cpus_ = false;
     ReporterResults results_;
+    std::map<uint64_t, std::shared_ptr<const MatchDatabase>> rules_; // by generation
+    std::vector<Deployment> deployments_;
+    AlertGate gate_;
 };
 
 // Stable id of a flow for outputs: the same for any number of workers.
