@@ -33,7 +33,15 @@ struct RunOptions {
     CommonOptions common;
 };
 
+struct RulesCheckOptions {
+    std::vector<std::string> files;
+    std::string config;                  // rules: and vars from a config file
+    std::string classification;
+    bool json = false;
+};
+
 int replay_main(const ReplayOptions& opts);
+int rules_check_main(const RulesCheckOptions& opts);
 int run_main(const RunOptions& opts);
 
 } // namespace sg::app

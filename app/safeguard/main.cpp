@@ -37,6 +37,15 @@ int main(int argc, char** argv) {
     CLI::App* run_cmd = app.add_subcommand("run", "appliance mode: ports from the config until a signal");
     add_common(run_cmd, run.common);
 
+    sg::app::RulesCheckOptions check;
+    CLI::App* rules_cmd = app.add_subcommand("rules", "signature rule sets");
+    rules_cmd->require_subcommand(1);
+    CLI::App* check_cmd = rules_cmd->add_subcommand("check", "parse and compile rule files, report what is accepted");
+    check_cmd->add_option("--config", check.config, "configuration file (rules:, variables, deployments)");
+    check_cmd->add_option("--classification", check.classification, "classification.config");
+    check_cmd->add_flag("--json", check.json, "JSON output for scripts");
+    check_cmd->add_option("file", check.files, "rule files");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -44,5 +53,6 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : sg::app::kExitBadInput;
     }
     if (*replay_cmd) return sg::app::replay_main(replay);
+    if (*check_cmd) return sg::app::rules_check_main(check);
     return sg::app::run_main(run);
 }
