@@ -55,7 +55,7 @@ install_suricata() {
   local sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  if dpkg-query -W -f='${Version}' suricata 2>/dev/null | grep -Eq '^([0-9]+:)?7\.'; then
+  if dpkg-query -W -f='${Status} ${Version}' suricata 2>/dev/null | grep -Eq '^install ok installed ([0-9]+:)?7\.'; then
     return 0
   fi
   local files=()

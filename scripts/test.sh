@@ -2,6 +2,7 @@
 # The whole test suite, set-up included: installs what is missing, builds,
 # runs every Catch2 unit test binary and every pcap case, and ends with one
 # line "N passed, N failed" (totals). Exits non-zero if anything failed.
+# Then Suricata's own regression cases (test/suricata-verify) when the corpus is there.
 #
 #   scripts/test.sh [--build-dir DIR]
 set -uo pipefail
@@ -47,6 +48,19 @@ echo "== pcap cases"
 log=$(mktemp)
 /usr/bin/python3 test/pcap/run_cases.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
 line=$(grep -E '^pcap cases:' "$log" | tail -1)
+if [ -n "$line" ]; then
+    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
+else
+    failed=$((failed + 1))
+fi
+rm -f "$log"
+
+# suricata-verify: Suricata's own regression cases, counts per signature.
+echo "== suricata-verify"
+log=$(mktemp)
+/usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
+line=$(grep -E '^suricata-verify: [0-9]+ passed' "$log" | tail -1)
 if [ -n "$line" ]; then
     passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
     failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))

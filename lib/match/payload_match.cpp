@@ -46,11 +46,13 @@ bool match_from(const PayloadStep* s, size_t n, const uint8_t* buf, uint32_t len
     if (st.is_pcre) {
         const uint32_t start = st.pcre_relative ? prev_end : 0;
         if (start > len) return st.negated && match_from(s + 1, n - 1, buf, len, prev_end, scratch);
-        const int rc = pcre2_match(st.code, buf, len, start, 0, scratch.match_data, nullptr);
+        // A relative pcre sees the buffer from the previous match on, so that
+        // ^ anchors there (as in Suricata), not at the start of the payload.
+        const int rc = pcre2_match(st.code, buf + start, len - start, 0, 0, scratch.match_data, nullptr);
         if (st.negated) return rc < 0 && match_from(s + 1, n - 1, buf, len, prev_end, scratch);
         if (rc < 0) return false;
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(scratch.match_data);
-        return match_from(s + 1, n - 1, buf, len, uint32_t(ov[1]), scratch);
+        return match_from(s + 1, n - 1, buf, len, start + uint32_t(ov[1]), scratch);
     }
 
     // The window a content may occupy: [lo, end_limit).
