@@ -1,4 +1,6 @@
 #pragma once
+
+#include "core/text.hpp"
 // Small text helpers shared by the rule parser's files. Internal to lib/match.
 
 #include <cstdint>
@@ -20,7 +22,7 @@ std::string to_lower(std::string_view s);
 // nothing else; nullopt otherwise.
 std::optional<uint64_t> parse_uint(std::string_view s, uint64_t lo, uint64_t hi, bool hex = false);
 std::optional<int64_t> parse_int(std::string_view s, int64_t lo, int64_t hi);
-
-size_t edit_distance(std::string_view a, std::string_view b);
+// edit_distance() lives in core/text.hpp.
+using sg::edit_distance;
 
 } // namespace sg::rules
