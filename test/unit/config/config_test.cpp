@@ -165,7 +165,7 @@ TEST_CASE("Sections left empty keep their defaults; inline_pairs may come before
 TEST_CASE("Unknown keys are errors at every level, with the closest key suggested") {
     CHECK(error_of("mode: tap\nwokers: 4\n") ==
           "cfg.yaml:2: unknown key 'wokers' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, eal); did you mean 'workers'?");
+          "sizes, flow_timeout, outputs, deployments, control, rules, eal); did you mean 'workers'?");
     CHECK(error_of("sizes:\n  mbufs: 2048\n  burts: 16\n") ==
           "cfg.yaml:3: sizes: unknown key 'burts' (expected one of: mbufs, mbuf_cache, "
           "rx_descriptors, tx_descriptors, flow_table, ring, burst); did you mean 'burst'?");
@@ -175,7 +175,7 @@ TEST_CASE("Unknown keys are errors at every level, with the closest key suggeste
     // Nothing close: no guess.
     CHECK(error_of("threads: 4\n") ==
           "cfg.yaml:1: unknown key 'threads' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, eal)");
+          "sizes, flow_timeout, outputs, deployments, control, rules, eal)");
     CHECK(error_of("workers: 2\nmode: tap\nworkers: 3\n") ==
           "cfg.yaml:3: workers: repeated key (first on line 1)");
 }
@@ -394,4 +394,22 @@ TEST_CASE("validate() catches what a change after loading broke, naming the sour
 TEST_CASE("Modes have names") {
     CHECK(std::string(sg::mode_name(Mode::tap)) == "tap");
     CHECK(std::string(sg::mode_name(Mode::inline_)) == "inline");
+}
+
+TEST_CASE("the rules section: files, classification and variables") {
+    const auto cfg = sg::parse_config("rules:\n"
+                                      "  files: [a.rules, b.rules]\n"
+                                      "  classification: classification.config\n"
+                                      "  address_vars: {DNS_SERVERS: \"[10.0.0.53]\"}\n"
+                                      "  port_vars: {HTTP_PORTS: \"[80,8080]\"}\n",
+                                      "cfg.yaml");
+    REQUIRE(cfg);
+    CHECK(cfg->rules.files == std::vector<std::string>{"a.rules", "b.rules"});
+    CHECK(cfg->rules.classification == "classification.config");
+    CHECK(cfg->rules.address_vars.at("DNS_SERVERS") == "[10.0.0.53]");
+    CHECK(cfg->rules.port_vars.at("HTTP_PORTS") == "[80,8080]");
+    const auto bad = sg::parse_config("rules:\n  file: [a.rules]\n", "cfg.yaml");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("cfg.yaml:2:") == 0);
+    CHECK(bad.error().message.find("did you mean 'files'?") != std::string::npos);
 }
