@@ -1,5 +1,5 @@
 // decode() runs on the packet path for every frame: it must never allocate.
-// Counted through global operator new, replaced below for this test binary.
+// Counted through global operator new, replaced in alloc_counter.cpp for this test binary.
 #include "parse/decode.hpp"
 
 #include <cstdlib>
@@ -7,33 +7,7 @@
 #include <vector>
 
 #include "packet_builder.hpp"
-
-namespace {
-
-bool g_counting = false;
-unsigned long g_news = 0;
-
-} // namespace
-
-// Every non-aligned form is replaced so that allocations and frees pair up
-// (ASan checks that); the aligned forms stay the library's own.
-void* operator new(std::size_t size) {
-    if (g_counting) ++g_news;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    if (g_counting) ++g_news;
-    return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t& nt) noexcept { return operator new(size, nt); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "../alloc_counter.hpp"
 
 using namespace sg;
 using namespace sg::test;
