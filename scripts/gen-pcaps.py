@@ -17,6 +17,7 @@ Captures:
   malformed  frames broken at every layer (truncated headers, bad lengths)
   damaged    a valid capture whose last record is cut short (a crashed tap)
   linux-sll  a capture with the Linux "cooked" link type (not Ethernet)
+  ieee802-11 an 802.11 wireless capture (link type 105): a link type Safeguard refuses
   jumbo      9000-byte frames (chained mbufs), plain and inside VXLAN
   empty      a valid capture with no records (an idle port's input)
 """
@@ -222,12 +223,25 @@ def write_linux_sll(path, rng):
     wrpcap(str(path), pkts, linktype=113)
 
 
+def write_ieee802_11(path, rng):
+    # 802.11 data frames (to the AP) carrying IP in LLC/SNAP: raw bytes, since
+    # only the link type matters to the test.
+    clock = Clock(rng)
+    addresses = bytes.fromhex("020000000002" "020000000001" "020000000002")  # BSSID, source, destination
+    header = struct.pack("<HH", 0x0108, 0) + addresses + struct.pack("<H", 0)  # data, to DS; sequence 0
+    snap = bytes.fromhex("aaaa03000000") + struct.pack("!H", 0x0800)
+    pkts = [stamp(Raw(header + snap + bytes(IP(src="10.0.0.1", dst="10.0.0.2") / ICMP(seq=i))), clock.tick())
+            for i in range(2)]
+    wrpcap(str(path), pkts, linktype=105)
+
+
 GENERATORS = {
     "demo": lambda path, rng: wrpcap(str(path), gen_demo(rng), linktype=DLT_EN10MB),
     "tunnels": lambda path, rng: wrpcap(str(path), gen_tunnels(rng), linktype=DLT_EN10MB),
     "malformed": lambda path, rng: wrpcap(str(path), gen_malformed(rng), linktype=DLT_EN10MB),
     "damaged": write_damaged,
     "linux-sll": write_linux_sll,
+    "ieee802-11": write_ieee802_11,
     "jumbo": lambda path, rng: wrpcap(str(path), gen_jumbo(rng), linktype=DLT_EN10MB),
     "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
 }

@@ -38,7 +38,8 @@ int replay_main(const ReplayOptions& opts) {
         if (info->damaged)
             log::warn("{}: damaged capture: {} readable records, then: {}", path, info->packets,
                       info->damage);
-        inputs.push_back({path, fmt::format("net_pcap{},rx_pcap={}", inputs.size(), path), info->packets});
+        inputs.push_back({path, fmt::format("net_pcap{},rx_pcap={}", inputs.size(), path), info->packets,
+                          info->link});
         captures.push_back(std::move(*info));
     }
 

@@ -21,6 +21,9 @@ int run_main(const RunOptions& opts) {
         log::error("{}: no ports configured; appliance mode needs at least one", cfg->source);
         return kExitBadInput;
     }
+    // Config ports decode as Ethernet, whatever the device: a net_pcap
+    // rx_pcap= file given here must be an Ethernet capture (replay is the
+    // way to read captures of other link types).
     std::vector<PipelineInput> inputs;
     for (const PortConfig& port : cfg->ports) inputs.push_back({port.name, port.device, 0});
 

@@ -6,20 +6,45 @@
 
 namespace sg {
 
+namespace {
+
+// The decoder's name for what pcap_datalink() reports, if it decodes that
+// link type. libpcap turns a file's LINKTYPE_ value into this platform's
+// DLT_ value: LINKTYPE_RAW (101) becomes DLT_RAW, 12 on Linux, and
+// LINKTYPE_LOOP stays 108. Files from old tools may hold a platform's raw IP
+// value itself, 12 or 14 (BSD/OS, OpenBSD): both are raw IP. Literal numbers
+// because dlt.h defines DLT_RAW and DLT_LOOP differently per platform.
+bool decodable_link_type(int dlt, LinkType& link) {
+    switch (dlt) {
+    case DLT_EN10MB: link = LinkType::ethernet; return true;
+    case 12:
+    case 14: link = LinkType::raw; return true;
+    case DLT_IPV4: link = LinkType::ipv4; return true;
+    case DLT_IPV6: link = LinkType::ipv6; return true;
+    case DLT_LINUX_SLL: link = LinkType::linux_sll; return true;
+    case DLT_LINUX_SLL2: link = LinkType::linux_sll2; return true;
+    case DLT_NULL: link = LinkType::null_host; return true;
+    case 108: link = LinkType::loop; return true;
+    default: return false;
+    }
+}
+
+} // namespace
+
 Result<CaptureInfo> probe_capture(const std::string& path) {
     char err[PCAP_ERRBUF_SIZE] = {};
     pcap_t* p = pcap_open_offline(path.c_str(), err);
     if (!p) return make_error(fmt::format("{}: cannot read capture: {}", path, err));
-    const int link = pcap_datalink(p);
-    if (link != DLT_EN10MB) {
-        const char* link_name = pcap_datalink_val_to_name(link);
-        pcap_close(p);
-        return make_error(fmt::format("{}: link type {} ({}) is not Ethernet; Safeguard replays "
-                                      "Ethernet captures only",
-                                      path, link_name ? link_name : "unknown", link));
-    }
     CaptureInfo info;
     info.path = path;
+    const int dlt = pcap_datalink(p);
+    if (!decodable_link_type(dlt, info.link)) {
+        const char* link_name = pcap_datalink_val_to_name(dlt);
+        pcap_close(p);
+        return make_error(fmt::format("{}: link type {} ({}) is not supported; Safeguard replays "
+                                      "Ethernet, raw IP, Linux cooked and BSD loopback captures",
+                                      path, link_name ? link_name : "unknown", dlt));
+    }
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
     for (;;) {

@@ -16,6 +16,7 @@ namespace detail {
 int timestamp_offset = -1;
 uint64_t timestamp_flag = 0;
 uint32_t timestamp_scale[RTE_MAX_ETHPORTS] = {};
+LinkType link_type[RTE_MAX_ETHPORTS] = {};  // LinkType::ethernet
 } // namespace detail
 
 namespace {
@@ -103,6 +104,8 @@ Result<PortInfo> open_port(const PortRequest& req, rte_mempool* pool) {
         p.timestamps = true;
         detail::timestamp_scale[port_id] = kNsPerUs;
     }
+
+    detail::link_type[port_id] = req.link;
 
     if (int rc = rte_eth_dev_configure(port_id, p.rx_queues, p.tx_queues, &conf); rc != 0)
         return make_error(fmt::format("port {}: configure {} rx / {} tx queues failed: {}", req.name,

@@ -8,6 +8,7 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "parse/decode.hpp"
 
 struct rte_mempool;
 struct rte_mbuf;
@@ -32,6 +33,11 @@ struct PortRequest {
     uint16_t tx_queues = 1;
     uint32_t rx_descriptors = 1024;
     uint32_t tx_descriptors = 1024;
+    // What the port's frames start with. NICs give Ethernet; a net_pcap
+    // rx_pcap= port passes capture records on as they are, so replay sets
+    // the capture's link type here. `run` leaves Ethernet (config ports
+    // have no link-type key: an rx_pcap file there must be Ethernet).
+    LinkType link = LinkType::ethernet;
 };
 
 // One mbuf pool for the process (on the caller's NUMA socket).
@@ -55,10 +61,15 @@ namespace detail {
 extern int timestamp_offset;
 extern uint64_t timestamp_flag;
 extern uint32_t timestamp_scale[];   // by port id: nanoseconds per timestamp unit
+extern LinkType link_type[];         // by port id: what its frames start with (open_port)
 } // namespace detail
 
 // Capture time of a packet in packet-time nanoseconds, or 0 when the driver
 // did not stamp it. Worker side.
 Nanos mbuf_timestamp(const rte_mbuf* m);
+
+// The link type of the port a packet was received on (rte_mbuf::port), for
+// decode(). Worker and dispatcher side.
+inline LinkType link_type_of(uint16_t port_id) { return detail::link_type[port_id]; }
 
 } // namespace sg

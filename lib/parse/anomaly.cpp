@@ -36,6 +36,7 @@ constexpr const char* kAnomalyNames[] = {
     "truncated_erspan",
     "too_many_tunnels",
     "truncated_payload",
+    "truncated_link_header",
 };
 
 // A reason added to the enum without a name here would shift every later name.

@@ -22,6 +22,10 @@ constexpr uint16_t kEtherErspan2 = 0x88BE;     // ERSPAN type I (no header) and 
 constexpr uint16_t kEtherErspan3 = 0x22EB;
 
 constexpr uint32_t kEthernetHeaderLen = 14;
+constexpr uint32_t kSllHeaderLen = 16;         // Linux cooked v1: protocol in its last 2 bytes
+constexpr uint32_t kSllProtocolAt = 14;
+constexpr uint32_t kSll2HeaderLen = 20;        // Linux cooked v2: protocol in its first 2 bytes
+constexpr uint32_t kNullHeaderLen = 4;         // BSD loopback: the address family
 constexpr uint32_t kVlanTagLen = 4;            // TCI + the next ethertype
 constexpr uint32_t kArpFixedLen = 8;
 constexpr uint32_t kIpv4MinHeaderLen = 20;
@@ -36,6 +40,13 @@ constexpr uint32_t kGreBaseHeaderLen = 4;
 constexpr uint32_t kErspan2HeaderLen = 8;
 constexpr uint32_t kErspan3HeaderLen = 12;
 constexpr uint32_t kErspan3SubheaderLen = 8;   // platform-specific, present when O is set
+
+// BSD address families in DLT_NULL / DLT_LOOP headers. AF_INET is 2
+// everywhere; AF_INET6 differs: NetBSD/OpenBSD 24, FreeBSD 28, Darwin 30.
+constexpr uint32_t kFamilyInet = 2;
+constexpr uint32_t kFamilyInet6Bsd = 24;
+constexpr uint32_t kFamilyInet6FreeBsd = 28;
+constexpr uint32_t kFamilyInet6Darwin = 30;
 
 constexpr uint8_t kIpv4MoreFragments = 0x20;   // in the high byte of flags/offset
 constexpr uint16_t kIpv4OffsetMask = 0x1FFF;   // in 8-byte units
@@ -393,22 +404,79 @@ Anomaly decode_vlan(const uint8_t* f, Span& s, uint16_t& ether_type, PacketView&
     return Anomaly::none;
 }
 
-Anomaly decode_ethernet(const uint8_t* f, Span s, PacketView& out) {
-    if (!s.has(kEthernetHeaderLen)) return Anomaly::truncated_ethernet;
-    uint16_t ether_type = load_be16(f + s.off + 12);
-    s = s.after(kEthernetHeaderLen);
+// What follows a link header's ethertype: VLAN tags, then the network layer.
+Anomaly decode_ether_type(const uint8_t* f, Span s, uint16_t ether_type, PacketView& out) {
     while (is_vlan_tpid(ether_type)) {
         if (const Anomaly a = decode_vlan(f, s, ether_type, out); a != Anomaly::none) return a;
     }
     return decode_l3(f, s, ether_type, out);
 }
 
+Anomaly decode_ethernet(const uint8_t* f, Span s, PacketView& out) {
+    if (!s.has(kEthernetHeaderLen)) return Anomaly::truncated_ethernet;
+    const uint16_t ether_type = load_be16(f + s.off + 12);
+    return decode_ether_type(f, s.after(kEthernetHeaderLen), ether_type, out);
+}
+
+// Raw IP has no link header: the version nibble says which IP it is. An empty
+// record or any version but 6 is decoded as IPv4 and fails there
+// (truncated_ipv4, bad_ipv4_version): no anomaly of its own for a raw record.
+Anomaly decode_raw(const uint8_t* f, Span s, PacketView& out) {
+    const bool v6 = s.has(1) && f[s.off] >> 4 == 6;
+    return decode_l3(f, s, v6 ? kEtherIpv6 : kEtherIpv4, out);
+}
+
+// Linux cooked captures carry the ethertype the kernel saw (protocol values
+// below 0x0600, such as 802.2 LLC, decode as l3 = other like 802.3 frames).
+Anomaly decode_sll(const uint8_t* f, Span s, PacketView& out) {
+    if (!s.has(kSllHeaderLen)) return Anomaly::truncated_link_header;
+    const uint16_t proto = load_be16(f + s.off + kSllProtocolAt);
+    return decode_ether_type(f, s.after(kSllHeaderLen), proto, out);
+}
+
+Anomaly decode_sll2(const uint8_t* f, Span s, PacketView& out) {
+    if (!s.has(kSll2HeaderLen)) return Anomaly::truncated_link_header;
+    const uint16_t proto = load_be16(f + s.off);
+    return decode_ether_type(f, s.after(kSll2HeaderLen), proto, out);
+}
+
+// BSD loopback: an address family instead of an ethertype. DLT_LOOP writes it
+// in network order; DLT_NULL in the byte order of the host that captured,
+// which need not be ours: families are small numbers, so a value with bits in
+// its upper half was written little-endian (tcpdump and Wireshark do the same).
+// Other families (not IP) decode as l3 = other, no anomaly.
+Anomaly decode_null(const uint8_t* f, Span s, bool host_order, PacketView& out) {
+    if (!s.has(kNullHeaderLen)) return Anomaly::truncated_link_header;
+    uint32_t family = load_be32(f + s.off);
+    if (host_order && (family & 0xFFFF0000u)) family = __builtin_bswap32(family);
+    uint16_t ether_type = 0;
+    if (family == kFamilyInet) ether_type = kEtherIpv4;
+    if (family == kFamilyInet6Bsd || family == kFamilyInet6FreeBsd || family == kFamilyInet6Darwin)
+        ether_type = kEtherIpv6;
+    return decode_l3(f, s.after(kNullHeaderLen), ether_type, out);
+}
+
 } // namespace
 
 Anomaly decode(const uint8_t* frame, uint32_t len, PacketView& out) {
+    return decode(frame, len, out, LinkType::ethernet);
+}
+
+Anomaly decode(const uint8_t* frame, uint32_t len, PacketView& out, LinkType link) {
     out = PacketView{};
     len = std::min(len, kMaxFrameLen);
-    return decode_ethernet(frame, Span{0, len, len}, out);
+    const Span s{0, len, len};
+    switch (link) {
+    case LinkType::ethernet: return decode_ethernet(frame, s, out);
+    case LinkType::raw: return decode_raw(frame, s, out);
+    case LinkType::ipv4: return decode_l3(frame, s, kEtherIpv4, out);
+    case LinkType::ipv6: return decode_l3(frame, s, kEtherIpv6, out);
+    case LinkType::linux_sll: return decode_sll(frame, s, out);
+    case LinkType::linux_sll2: return decode_sll2(frame, s, out);
+    case LinkType::null_host: return decode_null(frame, s, true, out);
+    case LinkType::loop: return decode_null(frame, s, false, out);
+    }
+    return decode_ethernet(frame, s, out);  // not reached: every LinkType is handled above
 }
 
 } // namespace sg

@@ -40,6 +40,7 @@ enum class Anomaly : uint8_t {
     truncated_erspan,
     too_many_tunnels,
     truncated_payload,   // headers intact, the capture cut the payload (snaplen)
+    truncated_link_header, // a Linux cooked or BSD loopback header does not fit
     count_               // not a reason: the number of reasons
 };
 
