@@ -341,6 +341,7 @@ void parse_rules(const Field& f, RulesConfig& r) {
     };
     parse_map(f, {{"files", into(r.files, [](const Field& v) { return get_list(v, get_string); })},
                   {"classification", into(r.classification, get_string)},
+                  {"threshold_file", into(r.threshold_file, get_string)},
                   {"address_vars", string_map(r.address_vars)},
                   {"port_vars", string_map(r.port_vars)}});
 }

@@ -66,6 +66,7 @@ struct ControlConfig {
 struct RulesConfig {
     std::vector<std::string> files;            // rule files, in order
     std::string classification;                // classification.config; "" = next to the first rule file
+    std::string threshold_file;                // threshold.config (suppress, threshold, rate_filter); "" = none
     std::map<std::string, std::string> address_vars; // HOME_NET defaults to the deployments' prefixes
     std::map<std::string, std::string> port_vars;
 };

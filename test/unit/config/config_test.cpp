@@ -400,16 +400,31 @@ TEST_CASE("the rules section: files, classification and variables") {
     const auto cfg = sg::parse_config("rules:\n"
                                       "  files: [a.rules, b.rules]\n"
                                       "  classification: classification.config\n"
+                                      "  threshold_file: /etc/safeguard/threshold.config\n"
                                       "  address_vars: {DNS_SERVERS: \"[10.0.0.53]\"}\n"
                                       "  port_vars: {HTTP_PORTS: \"[80,8080]\"}\n",
                                       "cfg.yaml");
     REQUIRE(cfg);
     CHECK(cfg->rules.files == std::vector<std::string>{"a.rules", "b.rules"});
     CHECK(cfg->rules.classification == "classification.config");
+    CHECK(cfg->rules.threshold_file == "/etc/safeguard/threshold.config");
     CHECK(cfg->rules.address_vars.at("DNS_SERVERS") == "[10.0.0.53]");
     CHECK(cfg->rules.port_vars.at("HTTP_PORTS") == "[80,8080]");
     const auto bad = sg::parse_config("rules:\n  file: [a.rules]\n", "cfg.yaml");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.find("cfg.yaml:2:") == 0);
     CHECK(bad.error().message.find("did you mean 'files'?") != std::string::npos);
+}
+
+TEST_CASE("rules.threshold_file: a path, empty by default; a typo names the key") {
+    const auto none = sg::parse_config("rules:\n  files: [a.rules]\n", "cfg.yaml");
+    REQUIRE(none);
+    CHECK(none->rules.threshold_file.empty());
+    const auto typo = sg::parse_config("rules:\n  threshold-file: t.config\n", "cfg.yaml");
+    REQUIRE_FALSE(typo);
+    CHECK(typo.error().message.find("cfg.yaml:2:") == 0);
+    CHECK(typo.error().message.find("did you mean 'threshold_file'?") != std::string::npos);
+    const auto list = sg::parse_config("rules:\n  threshold_file: [a, b]\n", "cfg.yaml");
+    REQUIRE_FALSE(list);
+    CHECK(list.error().message.find("cfg.yaml:2:") == 0);
 }
