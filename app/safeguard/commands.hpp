@@ -22,6 +22,7 @@ struct CommonOptions {
     std::string eal;                     // --eal "..." replaces the default EAL flags
     std::vector<std::string> rules;      // --rules FILE (repeatable), after the config's
     std::string classification;          // --classification FILE
+    std::string threshold_file;          // --threshold-file FILE (replaces rules.threshold_file)
 };
 
 struct ReplayOptions {

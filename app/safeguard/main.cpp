@@ -3,7 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+
 #include "app/safeguard/commands.hpp"
+#include "app/safeguard/reloader.hpp"
 #include "config/config.hpp"
 
 namespace {
@@ -20,11 +23,18 @@ void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
     // One value per flag, so that the captures after it stay positional.
     cmd->add_option("--rules", o.rules, "signature rules file, Suricata syntax (repeatable)")->allow_extra_args(false);
     cmd->add_option("--classification", o.classification, "classification.config for the rules");
+    cmd->add_option("--threshold-file", o.threshold_file,
+                    "threshold.config for the rules' alerts (suppress, threshold, rate_filter)");
 }
 
 } // namespace
 
+extern "C" void on_sighup(int) { sg::app::RulesReloader::request(); }
+
 int main(int argc, char** argv) {
+    // A reload asked for before the rules are up is kept for when they are;
+    // SIGHUP's default (terminate) must never apply.
+    std::signal(SIGHUP, on_sighup);
     CLI::App app{"Safeguard: inline packet inspection that finds who attacks whom"};
     app.require_subcommand(1);
 

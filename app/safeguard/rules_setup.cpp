@@ -20,6 +20,20 @@ rules::Vars rule_vars(const Config& cfg) {
 
 Result<LoadedRules> load_rules(const Config& cfg, uint64_t generation) {
     LoadedRules out;
+    if (!cfg.rules.threshold_file.empty()) {
+        auto thresholds = rules::load_threshold_config(cfg.rules.threshold_file, rule_vars(cfg));
+        if (!thresholds) {
+            std::string msg = "error(s) in the threshold file; nothing was loaded:";
+            std::string_view rest = thresholds.error().message;
+            while (!rest.empty()) {
+                const auto nl = rest.find('\n');
+                msg += fmt::format("\n  {}", rest.substr(0, nl));
+                rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+            }
+            return make_error(msg);
+        }
+        out.thresholds = std::make_shared<const rules::ThresholdConfig>(std::move(*thresholds));
+    }
     if (cfg.rules.files.empty()) return out;
 
     rules::Classifications classes;
@@ -53,6 +67,14 @@ Result<LoadedRules> load_rules(const Config& cfg, uint64_t generation) {
     auto db = MatchDatabase::build(std::move(out.parse.rules), generation, classes);
     if (!db) return db.error();
     out.db = std::move(*db);
+    if (out.thresholds) {
+        std::vector<const rules::Rule*> accepted_rules;
+        for (const CompiledRule& r : out.db->rules()) accepted_rules.push_back(r.rule);
+        std::vector<rules::Diagnostic> warnings;
+        rules::resolve_rule_filters(accepted_rules, out.thresholds.get(), &warnings);
+        for (const rules::Diagnostic& w : warnings) log::warn("{}", w.text());
+        log::info("threshold file {}: {} entries", cfg.rules.threshold_file, out.thresholds->entries.size());
+    }
     log::info("rules: {} accepted, {} skipped (unsupported keywords; `safeguard rules check` lists them), "
               "compiled in {:.2f} s, {} KiB of Hyperscan databases",
               accepted, out.parse.skipped.size(), out.db->compile_seconds(), out.db->database_bytes() / 1024);

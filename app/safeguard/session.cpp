@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
 
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "app/safeguard/reloader.hpp"
 #include "app/safeguard/rules_setup.hpp"
 #include "core/log.hpp"
 #include "io/eal.hpp"
@@ -56,6 +58,7 @@ Result<Config> effective_config(const CommonOptions& opts) {
     if (!opts.eve.empty()) cfg.outputs.eve = opts.eve;
     cfg.rules.files.insert(cfg.rules.files.end(), opts.rules.begin(), opts.rules.end());
     if (!opts.classification.empty()) cfg.rules.classification = opts.classification;
+    if (!opts.threshold_file.empty()) cfg.rules.threshold_file = opts.threshold_file;
     if (auto ok = validate(cfg); !ok) return ok.error();
     return cfg;
 }
@@ -86,6 +89,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         }
     }
     int rc = kExitOk;
+    const auto started = std::chrono::steady_clock::now();
     {
         Reporter reporter(eve.get());
         if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
@@ -94,6 +98,9 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             log::error("{}", loaded.error().message);
             return kExitBadInput;
         }
+        // Live, an idle worker must not hold alerts back for long (see AlertOrderer).
+        if (!replay) reporter.set_max_hold(std::chrono::milliseconds(500));
+        if (loaded->thresholds) reporter.set_threshold_config(loaded->thresholds);
         if (loaded->db) reporter.set_rules(loaded->db);
         reporter.set_deployments(cfg.deployments);
         auto pipeline = Pipeline::create(cfg, inputs, replay, reporter, loaded->db);
@@ -111,9 +118,14 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             return kExitFailure;
         }
         if (!replay)
-            log::info("running: {} port(s), {} worker(s), {} dispatch; SIGINT or SIGTERM stops",
+            log::info("running: {} port(s), {} worker(s), {} dispatch; SIGHUP reloads the rules, "
+                      "SIGINT or SIGTERM stops",
                       p.ports().size(), p.workers(), p.software_dispatch() ? "software" : "hardware RSS");
+        // Reloads (SIGHUP) are built on their own control thread.
+        RulesReloader reloader(cfg, p, reporter, loaded->db ? loaded->db->generation() : 0);
+        reloader.start();
         p.run();
+        reloader.stop();
         g_running = nullptr;
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
@@ -124,9 +136,19 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         ctx.config = &cfg;
         ctx.software_dispatch = p.software_dispatch();
         ctx.interrupted = p.interrupted();
+        ctx.rules_generation = reloader.generation();
+        ctx.rules_reloads = reloader.reloads();
+        ctx.rules_reload_errors = reloader.errors();
         if (ctx.interrupted) rc = kExitInterrupted;
         const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
         fmt::print("{}", human_summary(report));
+        if (eve) {
+            // The closing stats record, as Suricata writes at shutdown.
+            const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch());
+            fmt::print(eve.get(), "{}\n", stats_event(report, uptime, Nanos(wall.count())).dump());
+        }
         if (!cfg.outputs.report.empty()) {
             std::ofstream out(cfg.outputs.report);
             out << report.dump(2) << '\n';

@@ -8,6 +8,7 @@
 
 #include "flow/flow_key.hpp"
 #include "flow/flow_table.hpp"
+#include "io/port.hpp"
 #include "parse/decode.hpp"
 
 namespace sg {
@@ -73,7 +74,7 @@ void Dispatcher::spread(rte_mbuf** pkts, unsigned n) {
             const uint32_t len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), sizeof frame_buf_);
             const auto* frame = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, frame_buf_));
             PacketView pv;
-            if (frame) decode(frame, len, pv);
+            if (frame) decode(frame, len, pv, link_type_of(m->port));
             if (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) {
                 bool from_a = true;
                 const FlowKey key = make_flow_key(pv, from_a);

@@ -71,6 +71,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         req.tx_queues = uint16_t(nb_workers);
         req.rx_descriptors = cfg.sizes.rx_descriptors;
         req.tx_descriptors = cfg.sizes.tx_descriptors;
+        req.link = in.link;
         auto port = open_port(req, p->pool_);
         if (!port) return port.error();
         p->ports_.push_back(*port);
@@ -106,6 +107,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
     for (size_t i = 0; i < p->ports_.size(); ++i)
         for (uint16_t q = 0; q < p->ports_[i].rx_queues; ++q)
             dispatch_inputs.push_back({{p->ports_[i].port_id, q}, replay && q == 0, q == 0 ? inputs[i].expected : 0});
+
+    auto slot = RulesSlot::create(nb_workers);
+    if (!slot) return slot.error();
+    p->rules_ = std::move(*slot);
+    if (auto ok = p->rules_->publish(std::move(rules)); !ok) return ok.error();
 
     for (unsigned w = 0; w < nb_workers; ++w) {
         auto ring = RecordRing::create(fmt::format("sg_rec_{}", w), cfg.sizes.ring, int(rte_socket_id()));
@@ -145,7 +151,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         ft.name = table_name.c_str();
         auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst);
         if (!worker) return worker.error();
-        if (auto ok = (*worker)->attach_rules(rules); !ok) return ok.error();
+        (*worker)->set_rules(p->rules_.get());
         p->workers_.push_back(std::move(*worker));
     }
     if (!direct) {
@@ -194,6 +200,10 @@ void Pipeline::run() {
     rte_eal_mp_wait_lcore();
     reporter_->finish();
 }
+
+Result<> Pipeline::reload_rules(std::shared_ptr<const MatchDatabase> db) { return rules_->publish(std::move(db)); }
+
+uint64_t Pipeline::rules_generation() const { return rules_->generation(); }
 
 PipelineSnapshot Pipeline::snapshot() const {
     PipelineSnapshot s;

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "io/port.hpp"
 #include "pipeline/dispatcher.hpp"
+#include "pipeline/rules_slot.hpp"
 #include "pipeline/worker.hpp"
 
 struct rte_mempool;
@@ -30,6 +31,7 @@ struct PipelineInput {
     std::string name;        // port name, or the capture path in replay
     std::string device;      // DPDK device string
     uint64_t expected = 0;   // replay: records in the capture (0 = live)
+    LinkType link = LinkType::ethernet;  // replay: the capture's; live ports: Ethernet
 };
 
 struct PipelineSnapshot {
@@ -59,6 +61,11 @@ public:
     // Async-signal-safe: asks everything to stop.
     void stop() { signals_.stop.store(true, std::memory_order_relaxed); }
 
+    // Control thread: swaps the rule set under running workers (see
+    // RulesSlot); returns once the old one is freed. `db` may be null.
+    Result<> reload_rules(std::shared_ptr<const MatchDatabase> db);
+    uint64_t rules_generation() const;
+
     PipelineSnapshot snapshot() const;
     const std::vector<PortInfo>& ports() const { return ports_; }
     bool software_dispatch() const { return dispatcher_ != nullptr; }
@@ -78,6 +85,7 @@ private:
     std::vector<rte_ring*> rx_rings_;
     std::vector<rte_ring*> tx_rings_;
     std::unique_ptr<Dispatcher> dispatcher_;
+    std::unique_ptr<RulesSlot> rules_;
     WorkerSignals signals_;
     Reporter* reporter_ = nullptr;
     bool replay_ = false;

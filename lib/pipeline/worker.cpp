@@ -67,6 +67,7 @@ unsigned Worker::receive(rte_mbuf** pkts) {
 int Worker::run() {
     rte_mbuf* pkts[kMaxBurst];
     unsigned idle = 0;
+    if (rules_) rules_->online(id_);
     for (;;) {
         const unsigned n = receive(pkts);
         if (n) {
@@ -90,6 +91,7 @@ int Worker::run() {
         // clock happened to run ahead, and results must not.
         if (!signals_->lossless && clock_) flows_->expire(clock_, kExpireBudget);
         sync_flow_counters();
+        if (rules_) rules_->quiescent(id_);
         if (++idle >= kIdleSpinsBeforeYield) {
             sched_yield();
             idle = 0;
@@ -101,6 +103,7 @@ int Worker::run() {
     flows_->flush();
     sync_flow_counters();
     counters_.ring_drops = out_->drops();
+    if (rules_) rules_->offline(id_);
     finished_.store(true, std::memory_order_release);
     return 0;
 }
@@ -108,12 +111,17 @@ int Worker::run() {
 void Worker::process_burst(rte_mbuf** pkts, unsigned n) {
     // Packets without a driver timestamp (live NICs) share one TSC reading.
     const Nanos fallback_now = live_now();
+    // The rule set is read once per burst; the quiescent point after the
+    // burst tells a reload that this worker no longer uses the old one.
+    matcher_ = rules_ ? rules_->matcher(id_) : nullptr;
     for (unsigned i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         process_packet(pkts[i], fallback_now);
     }
     sync_flow_counters();
     counters_.ring_drops = out_->drops();
+    matcher_ = nullptr;
+    if (rules_) rules_->quiescent(id_);
 }
 
 void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
@@ -135,7 +143,7 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     const auto* frame = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, view_len, frame_buf_));
 
     PacketView pv;
-    const Anomaly anomaly = frame ? decode(frame, view_len, pv) : Anomaly::truncated_ethernet;
+    const Anomaly anomaly = frame ? decode(frame, view_len, pv, link_type_of(m->port)) : Anomaly::truncated_ethernet;
     if (anomaly != Anomaly::none) ++counters_.anomalies[unsigned(anomaly)];
     if (pv.vlan_count) ++counters_.vlan;
     if (pv.tunnel.type != TunnelType::none) ++counters_.tunnelled[unsigned(pv.tunnel.type)];
@@ -169,10 +177,11 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
             flow = &flows_->track(key, FlowTable::flow_hash(key), from_a, pv, len, now, dir, created);
         }
         bool drop = false;
-        matcher_.inspect(pv, frame, flow, dir, [&](const RuleHit& hit) {
-            drop = drop || hit.drop;
-            send_alert(hit, pv, flow, dir, now);
-        });
+        if (matcher_)
+            matcher_->inspect(pv, frame, flow, dir, [&](const RuleHit& hit) {
+                drop = drop || hit.drop;
+                send_alert(hit, pv, flow, dir, now);
+            });
         if (drop && io_.peer_port) {
             ++counters_.rule_drops;
             rte_pktmbuf_free(m);
@@ -197,7 +206,7 @@ void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* fl
     a.dst_port = pv.dst_port;
     a.proto = pv.ip_proto;
     a.dir = uint8_t(dir);
-    a.generation = matcher_.database()->generation();
+    a.generation = matcher_->database()->generation();
     a.rule_index = hit.rule_index;
     a.dropped = hit.drop && io_.peer_port != nullptr;
     ++counters_.alerts;

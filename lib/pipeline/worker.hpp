@@ -16,6 +16,7 @@
 #include "core/time.hpp"
 #include "flow/flow_table.hpp"
 #include "match/matcher.hpp"
+#include "pipeline/rules_slot.hpp"
 #include "pipeline/counters.hpp"
 #include "queue/record_ring.hpp"
 
@@ -72,7 +73,7 @@ public:
     void process_burst(rte_mbuf** pkts, unsigned n);
 
     // Control side, before run(): the signature rules this worker applies.
-    Result<> attach_rules(std::shared_ptr<const MatchDatabase> db) { return matcher_.attach(std::move(db)); }
+    void set_rules(RulesSlot* rules) { rules_ = rules; }
 
     unsigned id() const { return id_; }
     const WorkerCounters& counters() const { return counters_; }
@@ -94,7 +95,8 @@ private:
     unsigned id_;
     WorkerIo io_;
     std::unique_ptr<FlowTable> flows_;
-    Matcher matcher_;
+    RulesSlot* rules_ = nullptr;     // the current rule set (hot-reloadable)
+    Matcher* matcher_ = nullptr;     // this worker's matcher of it, during a burst
     RecordRing* out_;
     WorkerSignals* signals_;
     uint32_t burst_;

@@ -97,6 +97,14 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"flows_evicted", t.flows_evicted},
         {"flow_records", results.records},
         {"alerts_gated", results.alerts_gated},
+        {"alerts_suppressed", results.alerts_suppressed},
+        {"alerts_rate_filtered", results.alerts_rate_filtered},
+        {"threshold_table_full", results.threshold_table_full},
+        {"alert_order_overflow", results.alert_order_overflow},
+        {"alerts_unknown_rule", results.alerts_unknown_rule},
+        {"rules", {{"generation", ctx.rules_generation},
+                   {"reloads", ctx.rules_reloads},
+                   {"reload_errors", ctx.rules_reload_errors}}},
         {"ring_drops", t.ring_drops},
         {"oversize", t.oversize},
         // In dispatch mode workers hand packets to the dispatcher, which may
@@ -110,6 +118,29 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"dispatch_ring_full_waits", snap.dispatcher.ring_full_waits},
     };
     return r;
+}
+
+nlohmann::json stats_event(const nlohmann::json& r, double uptime_seconds, Nanos timestamp) {
+    const auto& p = r["protocols"];
+    const auto& rt = r["runtime"];
+    auto tunnel = [&](const char* name) -> uint64_t {
+        return p["tunnels"].contains(name) ? p["tunnels"][name].get<uint64_t>() : 0;
+    };
+    uint64_t alerts = 0;
+    for (const auto& a : r["alerts"]) alerts += a["count"].get<uint64_t>();
+    nlohmann::json decoder = {
+        {"pkts", r["packets"]}, {"bytes", r["bytes"]}, {"ipv4", p["ipv4"]}, {"ipv6", p["ipv6"]},
+        {"tcp", p["tcp"]}, {"udp", p["udp"]}, {"icmpv4", p["icmp"]}, {"icmpv6", p["icmpv6"]},
+        {"vlan", p["vlan"]}, {"vxlan", tunnel("vxlan")}, {"geneve", tunnel("geneve")},
+        {"gre", tunnel("gre")}, {"erspan", tunnel("erspan")}, {"event", r["anomalies"]}};
+    nlohmann::json stats = {
+        {"uptime", uint64_t(uptime_seconds)},
+        {"capture", {{"kernel_packets", r["packets"]}, {"kernel_drops", rt["rx_missed"]}}},
+        {"decoder", decoder},
+        {"flow", {{"total", r["flows"]}, {"evicted", rt["flows_evicted"]}, {"timeout", rt["flows_expired"]}}},
+        {"detect", {{"alert", alerts}, {"alerts_suppressed", rt["alerts_gated"]}}},
+    };
+    return {{"timestamp", format_timestamp(timestamp)}, {"event_type", "stats"}, {"stats", stats}};
 }
 
 std::string human_summary(const nlohmann::json& r) {

@@ -24,10 +24,17 @@ struct ReportContext {
     const Config* config = nullptr;
     bool software_dispatch = true;
     bool interrupted = false;             // replay stopped by a signal before the end
+    uint64_t rules_generation = 0;        // the rule set running at the end (0: none)
+    uint64_t rules_reloads = 0;
+    uint64_t rules_reload_errors = 0;
 };
 
 nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& snap,
                             const ReporterResults& results);
+
+// eve.json's `event_type: "stats"` record for the run so far, in Suricata's
+// layout where a counter has an equivalent (decoder, flow, detect).
+nlohmann::json stats_event(const nlohmann::json& report, double uptime_seconds, Nanos timestamp);
 
 // A few lines for a person: totals, protocols, anomalies, top flows and
 // what was found (alerts / attributions / incidents).

@@ -61,6 +61,8 @@ Reporter::~Reporter() {
 
 void Reporter::start(std::vector<RecordRing*> rings) {
     rings_ = std::move(rings);
+    orderer_.set_workers(unsigned(rings_.size()));
+    last_release_ = std::chrono::steady_clock::now();
     running_.store(true);
     thread_ = std::thread([this] {
         if (has_cpus_) pthread_setaffinity_np(pthread_self(), sizeof cpus_, &cpus_);
@@ -82,11 +84,30 @@ void Reporter::loop() {
             // were joined): one last pass empties the rings.
             while (drain_once()) {
             }
+            release_ordered(/*all=*/true);
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    const AlertGateCounters& g = gate_.counters();
+    results_.alerts_suppressed = g.suppressed;
+    results_.alerts_rate_filtered = g.rate_filtered;
+    results_.threshold_table_full = g.table_full + g.unique_full;
+    results_.alert_order_overflow = orderer_.overflow();
     if (eve_) std::fflush(eve_);
+}
+
+void Reporter::release_ordered(bool all) {
+    AlertRecord a;
+    bool any = false;
+    while (all ? orderer_.next_any(a) : orderer_.next(a)) {
+        on_alert(a);
+        any = true;
+    }
+    if (!max_hold_.count()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (any || !orderer_.held()) last_release_ = now;
+    else if (now - last_release_ >= max_hold_) release_ordered(/*all=*/true);  // an idle worker holds the order back
 }
 
 bool Reporter::drain_once() {
@@ -97,15 +118,39 @@ bool Reporter::drain_once() {
         for (unsigned i = 0; i < n; ++i) handle(recs[i]);
         got = got || n;
     }
+    release_ordered(/*all=*/false);
     return got;
 }
 
 void Reporter::handle(const Record& r) {
     ++results_.records;
     switch (r.kind) {
-    case RecordKind::flow_end: on_flow_end(r.flow_end); break;
-    case RecordKind::alert: on_alert(r.alert); break;
+    case RecordKind::flow_end:
+        orderer_.observe(r.worker, r.flow_end.last_seen);  // the worker's time moved on
+        on_flow_end(r.flow_end);
+        break;
+    case RecordKind::alert: {
+        AlertRecord earliest;
+        if (orderer_.push(r.worker, r.alert, earliest)) on_alert(earliest);  // the hold was full
+        break;
     }
+    }
+}
+
+void Reporter::set_rules(std::shared_ptr<const MatchDatabase> db) {
+    if (!db) return;
+    // Generations older than these cannot have alerts left in the rings.
+    constexpr size_t kGenerationsKept = 4;
+    std::vector<const rules::Rule*> rule_list;
+    rule_list.reserve(db->size());
+    for (const CompiledRule& r : db->rules()) rule_list.push_back(r.rule);
+    auto filters = std::make_shared<const std::vector<rules::RuleFilters>>(
+        rules::resolve_rule_filters(rule_list, threshold_config_.get()));
+    std::lock_guard<std::mutex> lock(rules_mutex_);
+    filters_[db->generation()] = std::move(filters);
+    rules_[db->generation()] = std::move(db);
+    while (rules_.size() > kGenerationsKept) rules_.erase(rules_.begin());
+    while (filters_.size() > kGenerationsKept) filters_.erase(filters_.begin());
 }
 
 const Deployment* Reporter::deployment_of(const IpAddress& ip) const {
@@ -121,13 +166,23 @@ const Deployment* Reporter::deployment_of(const IpAddress& ip) const {
 }
 
 void Reporter::on_alert(const AlertRecord& a) {
-    auto db_it = rules_.find(a.generation);
-    if (db_it == rules_.end() || a.rule_index >= db_it->second->size()) return;
-    const rules::Rule& rule = *db_it->second->rules()[a.rule_index].rule;
-    if (!gate_.admit(a.rule_index, rule, a)) {
-        ++results_.alerts_gated;
+    std::shared_ptr<const MatchDatabase> db;
+    std::shared_ptr<const std::vector<rules::RuleFilters>> filters;
+    {
+        std::lock_guard<std::mutex> lock(rules_mutex_);
+        auto it = rules_.find(a.generation);
+        if (it != rules_.end()) db = it->second;
+        auto fit = filters_.find(a.generation);
+        if (fit != filters_.end()) filters = fit->second;
+    }
+    if (!db || !filters || a.rule_index >= db->size() || a.rule_index >= filters->size()) {
+        ++results_.alerts_unknown_rule;
         return;
     }
+    const rules::Rule& rule = *db->rules()[a.rule_index].rule;
+    const GateVerdict verdict = gate_.admit(rule, (*filters)[a.rule_index], a);
+    if (verdict.outcome == GateVerdict::Outcome::withheld) ++results_.alerts_gated;
+    if (!verdict.reported()) return;  // withheld, suppressed, or a rate_filter's pass
     if (rule.noalert) return; // a drop rule with noalert: counted as a drop, not reported
 
     AlertCount& c = results_.alerts[rule.sid];
@@ -158,17 +213,22 @@ void Reporter::on_alert(const AlertRecord& a) {
     }
     const char* proto = proto_name(a.proto);
     ev["proto"] = proto ? proto : std::to_string(a.proto);
-    ev["alert"] = {{"action", a.dropped ? "blocked" : "allowed"},
+    // A rate_filter's drop or reject shows as blocked; the packet's own
+    // verdict was the worker's (see AlertGate).
+    const bool blocked = a.dropped || (verdict.rate_action && (*verdict.rate_action == rules::Action::drop ||
+                                                               *verdict.rate_action == rules::Action::reject));
+    ev["alert"] = {{"action", blocked ? "blocked" : "allowed"},
                    {"gid", rule.gid},
                    {"signature_id", rule.sid},
                    {"rev", rule.rev},
                    {"signature", rule.msg},
-                   {"category", db_it->second->category(rule)},
+                   {"category", db->category(rule)},
                    {"severity", rule.priority}};
     ev["safeguard"] = {{"direction", direction},
                        {"source_deployment", src_dep ? nlohmann::json(src_dep->name) : nlohmann::json()},
                        {"target_deployment", dst_dep ? nlohmann::json(dst_dep->name) : nlohmann::json()},
                        {"rules_generation", a.generation}};
+    if (verdict.rate_action) ev["safeguard"]["rate_filter"] = rules::action_name(*verdict.rate_action);
     const std::string line = ev.dump();
     std::fwrite(line.data(), 1, line.size(), eve_);
     std::fputc('\n', eve_);

@@ -9,15 +9,26 @@ Each folder under test/pcap/cases/ holds a case.yaml:
     description: what the case shows
     inputs: [../shared/corpus/pcaps/benign/zeek-web.pcap, gen:tunnels]
                             # paths relative to the repository root; gen:NAME is a
-                            # capture made by scripts/gen-pcaps.py for this run
+                            # capture made by scripts/gen-pcaps.py for this run;
+                            # bulk:KIND:N is N packets from scripts/gen-bulk-pcap.py;
+                            # threshold:NAME is made by scripts/gen-threshold-pcaps.py
     each: ../shared/corpus/pcaps/benign/*   # instead of inputs: one sub-case per file
     args: [--protect, "web=10.1.0.0/16"]     # more arguments for `safeguard replay`
-    config: config.yaml     # a file in the case folder ({tmp}, {root}, {gen} are filled in)
+    config: config.yaml     # a file in the case folder ({tmp}, {root}, {gen}, {case} are filled in;
+                            # {case} is the case folder, also in args)
     workers: [1, 2]         # run once per count: the reports (less "runtime") must be identical
     exit: 0                 # expected exit code
     stderr: [text, ...]     # substrings the error output must contain
     capinfos: true          # report.packets must equal `capinfos -c` over the inputs
-    expect: {...}           # a subset of the JSON report (maps by key, lists exactly)
+    expect: {...}           # a subset of the JSON report (maps by key, lists element by
+                            # element; an empty map must be empty)
+
+    setup: {rules.rules: v1.rules}          # copy case files into the run's {tmp} first
+    during: [{when: "rules: 1 accepted", after: 0.3, copy: {rules.rules: v2.rules}, signal: HUP}]
+                            # while the replay runs: once a log line appears (when), wait
+                            # (after, seconds), replace files, send signals
+    assert: ["alerts[1] + alerts[2] == report['packets']"]
+                            # Python expressions over `report` and `alerts` (sid -> count)
 
     mode: run               # appliance mode instead of replay: `safeguard run --config`
     stop_after: 3           #   seconds until SIGTERM
@@ -32,10 +43,12 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -66,6 +79,9 @@ def subset_diff(expected, actual, path="report"):
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{path}: expected an object, got {json.dumps(actual)}"]
+        # An empty object means "nothing here" (e.g. anomalies: {}), not "anything".
+        if not expected and actual:
+            return [f"{path}: expected nothing, got {json.dumps(actual)}"]
         out = []
         for k, v in expected.items():
             if k not in actual:
@@ -101,26 +117,65 @@ class Runner:
                                check=True, capture_output=True)
                 self.generated = True
             return self.gen_dir / f"{item[4:]}.pcap"
+        if item.startswith("threshold:"):
+            out = self.gen_dir / f"{item[10:]}.pcap"
+            if not out.exists():
+                subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "gen-threshold-pcaps.py"),
+                                str(self.gen_dir), item[10:]], check=True, capture_output=True)
+            return out
+        if item.startswith("bulk:"):
+            # bulk:KIND:PACKETS, written by scripts/gen-bulk-pcap.py (once per run)
+            _, kind, packets = item.split(":")
+            out = self.gen_dir / f"bulk-{kind}-{packets}.pcap"
+            if not out.exists():
+                self.gen_dir.mkdir(parents=True, exist_ok=True)
+                subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "gen-bulk-pcap.py"), kind, str(out),
+                                "--packets", packets], check=True, capture_output=True)
+            return out
         path = (ROOT / item).resolve() if not os.path.isabs(item) else Path(item)
         if "shared/corpus" in item and not (ROOT / "../shared/corpus").exists():
             raise Skip("../shared/corpus is absent (it ships with the developers' checkout, not the repository)")
         return path
 
-    def fill(self, text, tmp):
-        return (text.replace("{tmp}", str(tmp)).replace("{root}", str(ROOT))
+    def fill(self, text, tmp, case_dir=None):
+        text = (text.replace("{tmp}", str(tmp)).replace("{root}", str(ROOT))
                 .replace("{gen}", str(self.gen_dir)))
+        return text.replace("{case}", str(case_dir)) if case_dir is not None else text
 
     def replay(self, case_dir, spec, inputs, workers, tmp):
         report = tmp / f"report-{workers}.json"
         cmd = [self.safeguard, "replay", "--workers", str(workers), "--report", str(report)]
         if "config" in spec:
             cfg = tmp / "config.yaml"
-            cfg.write_text(self.fill((case_dir / spec["config"]).read_text(), tmp))
+            cfg.write_text(self.fill((case_dir / spec["config"]).read_text(), tmp, case_dir))
             cmd += ["--config", str(cfg)]
-        cmd += [self.fill(str(a), tmp) for a in spec.get("args", [])]
+        cmd += [self.fill(str(a), tmp, case_dir) for a in spec.get("args", [])]
         cmd += [str(p) for p in inputs]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        return proc, report
+        for dst, src in spec.get("setup", {}).items():
+            shutil.copyfile(case_dir / src, tmp / dst)
+        if "during" not in spec:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=300), report
+        # Steps while the replay runs: wait for a line of its log, replace a
+        # file, send a signal.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err_lines = []
+        reader = threading.Thread(target=lambda: err_lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+        reader.start()
+        for step in spec["during"]:
+            deadline = time.time() + 60
+            while step.get("when") and not any(step["when"] in line for line in err_lines):
+                if time.time() > deadline or proc.poll() is not None:
+                    break
+                time.sleep(0.01)
+            time.sleep(step.get("after", 0))
+            for dst, src in step.get("copy", {}).items():
+                shutil.copyfile(case_dir / src, tmp / dst)
+            if "signal" in step and proc.poll() is None:
+                proc.send_signal(getattr(signal, "SIG" + step["signal"]))
+        out = proc.stdout.read()
+        proc.wait(timeout=300)
+        reader.join(timeout=10)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, "".join(err_lines)), report
 
     def check_exit_and_stderr(self, spec, proc):
         want = spec.get("exit", 0)
@@ -143,7 +198,10 @@ class Runner:
                 want = sum(capinfos_count(p) for p in inputs)
                 if report["packets"] != want:
                     raise Fail(f"{workers} worker(s): packets {report['packets']}, capinfos -c says {want}")
-            problems = subset_diff(spec.get("expect", {}), report)
+            problems = subset_diff(spec["expect"], report) if "expect" in spec else []
+            for expr in spec.get("assert", []):
+                if not eval(expr, {}, {"report": report, "alerts": {a["sid"]: a["count"] for a in report["alerts"]}}):
+                    problems.append(f"assert {expr} does not hold")
             if problems:
                 raise Fail(f"{workers} worker(s): " + "; ".join(problems[:5]))
         counts = sorted(reports)
@@ -155,10 +213,10 @@ class Runner:
 
     def run_appliance_case(self, case_dir, spec, tmp):
         cfg = tmp / "config.yaml"
-        cfg.write_text(self.fill((case_dir / spec["config"]).read_text(), tmp))
+        cfg.write_text(self.fill((case_dir / spec["config"]).read_text(), tmp, case_dir))
         report = tmp / "report.json"
         cmd = [self.safeguard, "run", "--config", str(cfg), "--report", str(report)]
-        cmd += [self.fill(str(a), tmp) for a in spec.get("args", [])]
+        cmd += [self.fill(str(a), tmp, case_dir) for a in spec.get("args", [])]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             # Wait for the daemon to say it runs, then give the capture time to flow.
@@ -181,7 +239,7 @@ class Runner:
         if proc.returncode != spec.get("exit", 0):
             raise Fail(f"exit {proc.returncode}; stderr: {err.strip()[-500:]}")
         rep = json.loads(report.read_text())
-        problems = subset_diff(spec.get("expect", {}), rep)
+        problems = subset_diff(spec["expect"], rep) if "expect" in spec else []
         if problems:
             raise Fail("; ".join(problems[:5]))
         if "tx" in spec:
