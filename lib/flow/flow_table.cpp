@@ -269,6 +269,7 @@ void update_tcp_state(Flow& f, uint8_t flags, unsigned dir) {
         // From syn_sent too: with asymmetric routing the tap may see only the
         // client side, and the client ACKing means the handshake completed.
         f.tcp_state = TcpState::established;
+        if (!f.established_at) f.established_at = f.packets[0] + f.packets[1];
     }
     if (flags & kTcpFin) {
         const bool both = (f.tcp_flags_seen[0] & kTcpFin) && (f.tcp_flags_seen[1] & kTcpFin);

@@ -62,6 +62,10 @@ struct Flow {
     uint32_t lru_next = 0;
     uint64_t id = 0;              // worker-unique flow id, never reused
     uint64_t flowbits = 0;        // rule flowbits, one bit per name (the matcher's numbering)
+    // Packets (both directions) the flow had when its TCP handshake
+    // completed; 0 while it has not. Rules' flow:established holds from the
+    // packet after that on, also once the connection closes or resets.
+    uint64_t established_at = 0;
 };
 
 struct FlowTableConfig {

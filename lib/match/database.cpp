@@ -126,6 +126,11 @@ Result<std::shared_ptr<const MatchDatabase>> MatchDatabase::build(std::vector<ru
                 break;
             }
         }
+        cr.ip_only = r.payload.empty() && !r.flow && !r.flags &&
+                     !r.fragbits && !r.dsize && !r.ttl && !r.tos && !r.ip_id && !r.window && !r.seq && !r.ack &&
+                     !r.icmp_id && !r.icmp_seq && !r.itype && !r.icode && !r.fragoffset && r.ipopts.empty() &&
+                     !r.sameip && !cr.flowbits_isset_all && !cr.flowbits_isset_any && !cr.flowbits_isnotset_all &&
+                     !cr.flowbits_isnotset_any;
         const unsigned g = unsigned(group_of(r.protocol));
         if (const rules::Content* fp = fast_pattern(r)) {
             std::string bytes = fp->bytes;

@@ -41,6 +41,10 @@ struct CompiledRule {
     uint64_t flowbits_unset = 0;
     uint64_t flowbits_toggle = 0;
     bool has_fast_pattern = false;
+    // Only addresses, ports and ip_proto (no payload, flow, flowbit tests or
+    // packet keywords): Suricata decides these once per flow direction, on
+    // its first packet, and so does Safeguard.
+    bool ip_only = false;
 };
 
 struct GroupDatabase {

@@ -20,9 +20,11 @@ RuleGroup group_for_packet(uint8_t ip_proto) {
 
 bool established(const Flow* f) {
     if (!f) return false;
+    // TCP: the handshake completed on an earlier packet (the packet that
+    // completes it is not yet "established", as in Suricata); a connection
+    // picked up mid-stream never is.
     if (f->key.proto == kProtoTcp)
-        return !f->midstream && (f->tcp_state == TcpState::established || f->tcp_state == TcpState::closing ||
-                                 f->tcp_state == TcpState::closed);
+        return !f->midstream && f->established_at && f->packets[0] + f->packets[1] > f->established_at;
     return f->packets[0] && f->packets[1]; // UDP, ICMP: both sides spoke
 }
 
@@ -156,6 +158,7 @@ void Matcher::collect(const PacketView& pv, const uint8_t* frame) {
 bool Matcher::evaluate(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame, Flow* flow,
                        unsigned dir) {
     const rules::Rule& r = *cr.rule;
+    if (cr.ip_only && flow && flow->packets[dir] != 1) return false;
     if (r.protocol == rules::Protocol::icmpv4 && pv.ip_proto != kProtoIcmp) return false;
     if (r.protocol == rules::Protocol::icmpv6 && pv.ip_proto != kProtoIcmpv6) return false;
     if ((r.protocol == rules::Protocol::tcp || r.protocol == rules::Protocol::udp) && !pv.has_l4) return false;

@@ -14,6 +14,12 @@ namespace {
 // Work allowed per rule and buffer before giving up: a hostile payload must
 // not make one rule scan quadratically.
 constexpr unsigned kBacktrackBudget = 3000;
+// PCRE2's own default (10 million) would let one hostile payload stall a
+// worker; Suricata's (3,500) cuts off real matches such as ET 2022028 on the
+// canonical Shellshock request (3,601 steps). 100,000 bounds the work and
+// keeps those.
+constexpr uint32_t kPcreMatchLimit = 100'000;
+constexpr uint32_t kPcreDepthLimit = 10'000;
 
 uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? uint8_t(c + 32) : c; }
 
@@ -48,11 +54,25 @@ bool match_from(const PayloadStep* s, size_t n, const uint8_t* buf, uint32_t len
         if (start > len) return st.negated && match_from(s + 1, n - 1, buf, len, prev_end, scratch);
         // A relative pcre sees the buffer from the previous match on, so that
         // ^ anchors there (as in Suricata), not at the start of the payload.
-        const int rc = pcre2_match(st.code, buf + start, len - start, 0, 0, scratch.match_data, nullptr);
+        const uint8_t* subject = buf + start;
+        const uint32_t subject_len = len - start;
+        int rc = pcre2_match(st.code, subject, subject_len, 0, 0, scratch.match_data, scratch.match_context);
         if (st.negated) return rc < 0 && match_from(s + 1, n - 1, buf, len, prev_end, scratch);
-        if (rc < 0) return false;
-        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(scratch.match_data);
-        return match_from(s + 1, n - 1, buf, len, start + uint32_t(ov[1]), scratch);
+        // When what follows is relative to this match and fails, a later
+        // match of the pcre may still satisfy it: try again one byte after
+        // the start of the last one, within the backtracking budget.
+        const bool next_relative = n > 1 && (s[1].is_pcre ? s[1].pcre_relative : s[1].relative);
+        while (rc >= 0) {
+            const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(scratch.match_data);
+            const uint32_t match_start = uint32_t(ov[0]);
+            const uint32_t match_end = uint32_t(ov[1]); // copied: the recursion reuses match_data
+            if (match_from(s + 1, n - 1, buf, len, start + match_end, scratch)) return true;
+            if (!next_relative || scratch.budget == 0 || match_start + 1 > subject_len) return false;
+            --scratch.budget;
+            rc = pcre2_match(st.code, subject, subject_len, match_start + 1, 0, scratch.match_data,
+                             scratch.match_context);
+        }
+        return false;
     }
 
     // The window a content may occupy: [lo, end_limit).
@@ -88,8 +108,16 @@ PayloadProgram::~PayloadProgram() {
         if (s.code) pcre2_code_free(s.code);
 }
 
-PayloadScratch::PayloadScratch() : match_data(pcre2_match_data_create(32, nullptr)) {}
-PayloadScratch::~PayloadScratch() { pcre2_match_data_free(match_data); }
+PayloadScratch::PayloadScratch()
+    : match_data(pcre2_match_data_create(32, nullptr)), match_context(pcre2_match_context_create(nullptr)) {
+    // Bounded work per pattern and buffer (see kPcreMatchLimit).
+    pcre2_set_match_limit(match_context, kPcreMatchLimit);
+    pcre2_set_depth_limit(match_context, kPcreDepthLimit);
+}
+PayloadScratch::~PayloadScratch() {
+    pcre2_match_data_free(match_data);
+    pcre2_match_context_free(match_context);
+}
 
 Result<PayloadProgram> compile_payload(const std::vector<rules::PayloadMatch>& matches) {
     PayloadProgram prog;

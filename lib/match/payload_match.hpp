@@ -19,6 +19,7 @@
 
 typedef struct pcre2_real_code_8 pcre2_code_8;
 typedef struct pcre2_real_match_data_8 pcre2_match_data_8;
+typedef struct pcre2_real_match_context_8 pcre2_match_context_8;
 
 namespace sg {
 
@@ -57,6 +58,7 @@ Result<PayloadProgram> compile_payload(const std::vector<rules::PayloadMatch>& m
 // Per-worker scratch for match_payload().
 struct PayloadScratch {
     pcre2_match_data_8* match_data = nullptr;
+    pcre2_match_context_8* match_context = nullptr;
     unsigned budget = 0;        // backtracking steps left for this rule
     PayloadScratch();
     ~PayloadScratch();

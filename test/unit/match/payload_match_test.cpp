@@ -69,3 +69,10 @@ TEST_CASE("pcre flags and relative matching") {
     CHECK_FALSE(rule_matches(R"(content:"login"; pcre:"/^root/R";)", "root login: x"));
     CHECK(rule_matches(R"(pcre:"/a.b/s";)", "a\nb"));
 }
+
+TEST_CASE("a pcre is tried again at a later match when what follows it fails") {
+    // "a1" is not followed by "Z"; "a2" is.
+    CHECK(rule_matches(R"(content:"GET"; pcre:"/a[0-9]/"; content:"Z"; distance:0; within:1;)", "GET a1 a2Z"));
+    CHECK(rule_matches(R"(content:"GET"; pcre:"/a[0-9]/"; pcre:"/^Z/R";)", "GET a1 a2Z"));
+    CHECK_FALSE(rule_matches(R"(content:"GET"; pcre:"/a[0-9]/"; content:"Z"; distance:0; within:1;)", "GET a1 a2"));
+}
