@@ -16,6 +16,7 @@ namespace detail {
 int timestamp_offset = -1;
 uint64_t timestamp_flag = 0;
 uint32_t timestamp_scale[RTE_MAX_ETHPORTS] = {};
+int pcap_cnt_offset = -1;
 LinkType link_type[RTE_MAX_ETHPORTS] = {};  // LinkType::ethernet
 } // namespace detail
 
@@ -44,6 +45,12 @@ Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache) {
                                       "lower sizes.mbufs)",
                                       mbufs, rte_strerror(rte_errno)));
     return pool;
+}
+
+bool register_pcap_cnt_field() {
+    static const rte_mbuf_dynfield desc = {"safeguard_pcap_cnt", sizeof(uint64_t), alignof(uint64_t), 0};
+    detail::pcap_cnt_offset = rte_mbuf_dynfield_register(&desc);
+    return detail::pcap_cnt_offset >= 0;
 }
 
 bool register_timestamp_field() {

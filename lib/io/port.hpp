@@ -8,6 +8,8 @@
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+
+#include <rte_mbuf_dyn.h>
 #include "parse/decode.hpp"
 
 struct rte_mempool;
@@ -61,8 +63,16 @@ namespace detail {
 extern int timestamp_offset;
 extern uint64_t timestamp_flag;
 extern uint32_t timestamp_scale[];   // by port id: nanoseconds per timestamp unit
+extern int pcap_cnt_offset;
 extern LinkType link_type[];         // by port id: what its frames start with (open_port)
 } // namespace detail
+
+// Replay: the packet's number in the input (1-based, across the captures in
+// the order they are read), as Suricata's pcap_cnt. Registered once by
+// register_pcap_cnt_field(); stamped by the dispatcher, read by workers.
+bool register_pcap_cnt_field();
+inline void set_pcap_cnt(rte_mbuf* m, uint64_t n);
+inline uint64_t pcap_cnt(const rte_mbuf* m);
 
 // Capture time of a packet in packet-time nanoseconds, or 0 when the driver
 // did not stamp it. Worker side.
@@ -71,5 +81,12 @@ Nanos mbuf_timestamp(const rte_mbuf* m);
 // The link type of the port a packet was received on (rte_mbuf::port), for
 // decode(). Worker and dispatcher side.
 inline LinkType link_type_of(uint16_t port_id) { return detail::link_type[port_id]; }
+
+inline void set_pcap_cnt(rte_mbuf* m, uint64_t n) {
+    if (detail::pcap_cnt_offset >= 0) *RTE_MBUF_DYNFIELD(m, detail::pcap_cnt_offset, uint64_t*) = n;
+}
+inline uint64_t pcap_cnt(const rte_mbuf* m) {
+    return detail::pcap_cnt_offset >= 0 ? *RTE_MBUF_DYNFIELD(m, detail::pcap_cnt_offset, const uint64_t*) : 0;
+}
 
 } // namespace sg

@@ -52,6 +52,9 @@ bool Dispatcher::run(const std::atomic<bool>& stop) {
                 got = true;
                 delivered_[i] += n;
                 counters_.received += n;
+                // Replay: number the packets as read, like Suricata's pcap_cnt.
+                if (ends)
+                    for (unsigned k = 0; k < n; ++k) set_pcap_cnt(pkts[k], ++read_);
                 spread(pkts, n);
             } else if (inputs_[i].bounded && input_exhausted(i)) {
                 done_[i] = true;

@@ -63,6 +63,7 @@ private:
     uint32_t burst_;
     bool lossless_;
     DispatcherCounters counters_;
+    uint64_t read_ = 0;                      // packets read so far (replay: pcap_cnt)
     uint8_t frame_buf_[kFrameView];          // for chained frames
 };
 

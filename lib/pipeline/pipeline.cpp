@@ -41,6 +41,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
                                       nb_workers, nb_workers + 1, rte_lcore_count()));
     if (inputs.empty()) return make_error("no input: give at least one port or capture");
 
+    if (replay && !register_pcap_cnt_field())
+        log::warn("cannot register the packet-number field: alerts will not carry pcap_cnt");
     if (!register_timestamp_field())
         log::warn("cannot register the mbuf timestamp field: packet time falls back to the CPU clock");
     // The pool must hold every mbuf that can be in flight at once: rx and tx

@@ -180,7 +180,7 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
         if (matcher_)
             matcher_->inspect(pv, frame, flow, dir, [&](const RuleHit& hit) {
                 drop = drop || hit.drop;
-                send_alert(hit, pv, flow, dir, now);
+                send_alert(hit, pv, flow, dir, now, signals_->lossless ? pcap_cnt(m) : 0);
             });
         if (drop && io_.peer_port) {
             ++counters_.rule_drops;
@@ -191,7 +191,8 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     forward_or_free(m);
 }
 
-void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now) {
+void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now,
+                        uint64_t packet_number) {
     Record rec;
     rec.kind = RecordKind::alert;
     rec.worker = uint8_t(id_);
@@ -209,6 +210,7 @@ void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* fl
     a.generation = matcher_->database()->generation();
     a.rule_index = hit.rule_index;
     a.dropped = hit.drop && io_.peer_port != nullptr;
+    a.pcap_cnt = packet_number;
     ++counters_.alerts;
     if (signals_->lossless) out_->push_wait(rec);
     else out_->push(rec);

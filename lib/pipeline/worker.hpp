@@ -87,7 +87,8 @@ private:
     unsigned receive(rte_mbuf** pkts);
     void process_packet(rte_mbuf* m, Nanos fallback_now);
     void forward_or_free(rte_mbuf* m);
-    void send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now);
+    void send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now,
+                    uint64_t packet_number);
     void flush_tx();
     void sync_flow_counters();
     Nanos live_now() const;

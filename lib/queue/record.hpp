@@ -46,6 +46,7 @@ struct AlertRecord {
     uint8_t dir;             // 0: from the flow's initiator
     bool has_flow;
     bool dropped;            // inline: the packet was discarded
+    uint64_t pcap_cnt;       // replay: the packet's number in the input (0: live)
 };
 
 struct Record {

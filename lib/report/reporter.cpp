@@ -205,6 +205,7 @@ void Reporter::on_alert(const AlertRecord& a) {
         ev["flow_id"] = flow_output_id(f);
     }
     ev["event_type"] = "alert";
+    if (a.pcap_cnt) ev["pcap_cnt"] = a.pcap_cnt;
     ev["src_ip"] = a.src.to_string();
     ev["dest_ip"] = a.dst.to_string();
     if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
