@@ -371,27 +371,9 @@ public:
 
     void add_text(std::string_view text, const std::string& name) {
         out_.files.push_back(name);
-        std::string pending;
-        unsigned start = 0;
-        unsigned line_no = 0;
-        for (const auto raw : split_lines(text)) {
-            ++line_no;
-            if (pending.empty()) {
-                const auto t = trim(raw);
-                if (t.empty() || t.front() == '#') continue;
-                start = line_no;
-            }
-            auto line = raw;
-            while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-            if (!line.empty() && line.back() == '\\') {
-                pending.append(line.substr(0, line.size() - 1));
-                continue;
-            }
-            pending.append(line);
-            add_rule(trim(pending), name, start);
-            pending.clear();
-        }
-        if (!pending.empty()) add_rule(trim(pending), name, start);
+        for_each_logical_line(text, "", [&](std::string_view line, unsigned start) {
+            add_rule(trim(line), name, start);
+        });
     }
 
     RuleSetParse finish() {

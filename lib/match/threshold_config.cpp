@@ -306,10 +306,7 @@ Result<ThresholdConfig> parse_threshold_config(std::string_view text, const std:
     out.file = name;
     LineParser parser(vars);
     std::vector<std::string> errors;
-    std::string pending;
-    unsigned start = 0;
-    unsigned line_no = 0;
-    auto take = [&](std::string_view logical) {
+    for_each_logical_line(text, " ", [&](std::string_view logical, unsigned start) {
         auto e = parser.parse(trim(logical));
         if (!e) {
             errors.push_back(fmt::format("{}:{}: {}", name, start, e.error().message));
@@ -318,26 +315,7 @@ Result<ThresholdConfig> parse_threshold_config(std::string_view text, const std:
         e->file = name;
         e->line = start;
         out.entries.push_back(std::move(*e));
-    };
-    for (const auto raw : split_lines(text)) {
-        ++line_no;
-        if (pending.empty()) {
-            const auto t = trim(raw);
-            if (t.empty() || t.front() == '#') continue;
-            start = line_no;
-        }
-        auto line = raw;
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-        if (!line.empty() && line.back() == '\\') {
-            pending.append(line.substr(0, line.size() - 1));
-            pending.push_back(' ');
-            continue;
-        }
-        pending.append(line);
-        take(pending);
-        pending.clear();
-    }
-    if (!pending.empty()) take(pending);
+    });
     if (errors.empty()) return out;
     std::string msg;
     for (size_t i = 0; i < errors.size() && i < kErrorsShown; ++i) msg += (i ? "\n" : "") + errors[i];
