@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The first thing to run: sets up what is missing, builds, and replays the
-# sample capture shipped in test/data with its config, printing what was
-# found. The full JSON report lands in build/demo-report.json.
+# sample capture shipped in test/data with its config and Safeguard's own
+# rules, printing what was found. The full JSON report lands in build/demo-report.json.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +10,7 @@ cd "$top"
 
 build/app/safeguard/safeguard replay \
     --config test/data/demo.yaml \
+    --rules rules/safeguard.rules --classification rules/classification.config \
     --report build/demo-report.json \
     --eve build/demo-eve.json \
     test/data/demo.pcap

