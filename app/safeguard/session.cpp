@@ -139,6 +139,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         ctx.rules_generation = reloader.generation();
         ctx.rules_reloads = reloader.reloads();
         ctx.rules_reload_errors = reloader.errors();
+        ctx.rules_versions_freed = p.rules_versions_freed();
         if (ctx.interrupted) rc = kExitInterrupted;
         const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
         fmt::print("{}", human_summary(report));

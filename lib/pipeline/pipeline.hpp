@@ -65,6 +65,7 @@ public:
     // RulesSlot); returns once the old one is freed. `db` may be null.
     Result<> reload_rules(std::shared_ptr<const MatchDatabase> db);
     uint64_t rules_generation() const;
+    uint64_t rules_versions_freed() const { return rules_->versions_freed(); }
 
     PipelineSnapshot snapshot() const;
     const std::vector<PortInfo>& ports() const { return ports_; }

@@ -42,7 +42,10 @@ Result<> RulesSlot::publish(std::shared_ptr<const MatchDatabase> db) {
     // Every worker that was inside a burst with `old` has to come out of it.
     const uint64_t token = rte_rcu_qsbr_start(qsbr_);
     while (!rte_rcu_qsbr_check(qsbr_, token, false)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    delete old;
+    if (old) {
+        delete old;
+        versions_freed_.fetch_add(1, std::memory_order_relaxed);
+    }
     return {};
 }
 

@@ -40,6 +40,8 @@ public:
     // version is freed.
     Result<> publish(std::shared_ptr<const MatchDatabase> db);
     uint64_t generation() const;
+    // Rule sets freed after a swap, once no worker could still use them.
+    uint64_t versions_freed() const { return versions_freed_.load(std::memory_order_relaxed); }
 
     // Worker side.
     Matcher* matcher(unsigned worker) const {
@@ -55,6 +57,7 @@ private:
     std::atomic<RulesVersion*> current_{nullptr};
     rte_rcu_qsbr* qsbr_ = nullptr;
     unsigned workers_ = 0;
+    std::atomic<uint64_t> versions_freed_{0};
 };
 
 } // namespace sg

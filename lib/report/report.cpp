@@ -104,7 +104,8 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"alerts_unknown_rule", results.alerts_unknown_rule},
         {"rules", {{"generation", ctx.rules_generation},
                    {"reloads", ctx.rules_reloads},
-                   {"reload_errors", ctx.rules_reload_errors}}},
+                   {"reload_errors", ctx.rules_reload_errors},
+                   {"versions_freed", ctx.rules_versions_freed}}},
         {"ring_drops", t.ring_drops},
         {"oversize", t.oversize},
         // In dispatch mode workers hand packets to the dispatcher, which may

@@ -27,6 +27,7 @@ struct ReportContext {
     uint64_t rules_generation = 0;        // the rule set running at the end (0: none)
     uint64_t rules_reloads = 0;
     uint64_t rules_reload_errors = 0;
+    uint64_t rules_versions_freed = 0;    // replaced rule sets freed after every worker let go
 };
 
 nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& snap,
