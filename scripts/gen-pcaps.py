@@ -26,7 +26,8 @@ Captures:
 import random
 import struct
 import sys
-from pathlib import Path
+
+import pcapgen  # beside this script: the shared command line
 
 import logging
 
@@ -257,20 +258,7 @@ GENERATORS = {
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if len(argv) >= 2 else 2
-    out = Path(argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    names = argv[2:] or list(GENERATORS)
-    for name in names:
-        if name not in GENERATORS:
-            print(f"gen-pcaps: unknown capture '{name}' (known: {', '.join(GENERATORS)})", file=sys.stderr)
-            return 2
-        # Each capture gets its own stream: adding one never changes another.
-        rng = random.Random(f"{SEED}-{name}")
-        GENERATORS[name](out / f"{name}.pcap", rng)
-    return 0
+    return pcapgen.run(argv, GENERATORS, SEED, __doc__, "gen-pcaps")
 
 
 if __name__ == "__main__":

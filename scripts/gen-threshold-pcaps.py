@@ -33,10 +33,10 @@ expect of these captures; test/pcap/run_cases.py makes them for a run
 """
 
 import logging
-import random
 import sys
 from decimal import Decimal
-from pathlib import Path
+
+import pcapgen  # beside this script: the shared command line
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
@@ -124,20 +124,7 @@ GENERATORS = {
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if len(argv) >= 2 else 2
-    out = Path(argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    names = argv[2:] or list(GENERATORS)
-    for name in names:
-        if name not in GENERATORS:
-            print(f"gen-threshold-pcaps: unknown capture '{name}' (known: {', '.join(GENERATORS)})",
-                  file=sys.stderr)
-            return 2
-        rng = random.Random(f"{SEED}-{name}")
-        GENERATORS[name](out / f"{name}.pcap", rng)
-    return 0
+    return pcapgen.run(argv, GENERATORS, SEED, __doc__, "gen-threshold-pcaps")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // the flowbits pass and rule sets spread over several files.
 
 #include "rule_test_util.hpp"
+#include "../temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,19 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "sg-rules-XXXXXX").string();
-        REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-};
+using sg::test::TempDir;
 
 std::vector<std::string> reasons(const RuleSetParse& p) {
     std::vector<std::string> out;
