@@ -42,6 +42,30 @@ enum class FlowEnd : uint8_t {
     reused,           // a new SYN on a closed or reset TCP flow: the 5-tuple starts over
 };
 
+// A flow's TCP raw-stream state, kept by lib/stream's StreamTracker: the
+// pool buffer of each direction's stream and how far the connection closed,
+// in the terms Suricata's stream engine uses to decide when to inspect.
+struct FlowStreams {
+    static constexpr uint32_t kNoSlot = UINT32_MAX;
+    enum class Mode : uint8_t {
+        none = 0,    // no payload yet (or not TCP, or picked up mid-stream)
+        attached,    // payload goes into the stream in slot[dir]
+        block_only,  // the pool was empty: this direction is matched per packet only
+        finished,    // FIN and everything inspected: the buffer went back to the pool
+    };
+    enum class Close : uint8_t {
+        open = 0,
+        responder_fin,  // the responder closed first (Suricata: FIN_WAIT)
+        both_fin,       // then the initiator too (TIME_WAIT)
+        flushing,       // initiator closed first, RST, or closed for good: inspect at once
+    };
+    uint32_t slot[2] = {kNoSlot, kNoSlot};
+    Mode mode[2] = {Mode::none, Mode::none};
+    Close close = Close::open;
+    bool syn_seen[2] = {};        // the direction's SYN was seen: its stream starts at
+    uint32_t first_seq[2] = {};   // first_seq (ISN + 1), else at its first payload
+};
+
 // Direction of a packet relative to the flow: 0 = from the initiator
 // (first packet's sender; for TCP the SYN sender, so a flow first seen on a
 // SYN-ACK is initiated by that packet's receiver), 1 = from the responder.
@@ -66,6 +90,10 @@ struct Flow {
     // completed; 0 while it has not. Rules' flow:established holds from the
     // packet after that on, also once the connection closes or resets.
     uint64_t established_at = 0;
+    FlowStreams streams;          // raw-stream reassembly (lib/stream)
+    // Deployments of endpoints a and b (attrib's DeploymentId; 0xffff:
+    // not protected), looked up once by the worker when the flow starts.
+    uint16_t deployment[2] = {0xffff, 0xffff};
 };
 
 struct FlowTableConfig {

@@ -37,6 +37,20 @@ const rules::Content* fast_pattern(const rules::Rule& r) {
     return best;
 }
 
+PayloadScope payload_scope(const rules::Rule& r) {
+    using Stream = rules::FlowMatch::Stream;
+    if (r.flow && r.flow->stream == Stream::no_stream) return PayloadScope::packet;
+    if (r.flow && r.flow->stream == Stream::only_stream) return PayloadScope::stream;
+    // Suricata's packet-only keywords (SIG_FLAG_REQUIRE_PACKET at setup).
+    if (r.dsize || r.ttl || r.tos || r.ip_id || !r.ipopts.empty() || r.fragbits || r.fragoffset || r.flags ||
+        r.window || r.seq || r.ack || r.itype || r.icode || r.icmp_id || r.icmp_seq)
+        return PayloadScope::packet;
+    for (const rules::PayloadMatch& m : r.payload)
+        if (const auto* c = std::get_if<rules::Content>(&m); c && (c->offset || c->depth || c->startswith))
+            return PayloadScope::packet_and_stream;
+    return PayloadScope::stream;
+}
+
 // Evaluation order: rules that set flowbits before rules that test them (a
 // setter and a tester matching one packet must see the bit), pass rules
 // first within that, then file order.
@@ -107,6 +121,7 @@ Result<std::shared_ptr<const MatchDatabase>> MatchDatabase::build(std::vector<ru
         auto prog = compile_payload(r.payload);
         if (!prog) return make_error(fmt::format("{}: {}", where(), prog.error().message));
         cr.payload = std::move(*prog);
+        cr.scope = payload_scope(r);
         for (const rules::Flowbit& fb : r.flowbits) {
             uint64_t mask = 0;
             for (const std::string& name : fb.names) {

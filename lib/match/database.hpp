@@ -30,6 +30,14 @@ enum class RuleGroup : uint8_t { ip = 0, tcp, udp, icmp, count_ };
 inline constexpr unsigned kRuleGroups = unsigned(RuleGroup::count_);
 inline constexpr unsigned kMaxFlowbits = 64;
 
+// Which buffers a rule's payload matches look at on TCP, as Suricata 7
+// decides it: packet keywords (dsize, flags, ttl, ...) or flow:no_stream
+// make a packet rule; flow:only_stream a stream rule; otherwise a stream
+// rule that also inspects packets when a content has offset or depth.
+// On other protocols, and TCP packets kept out of a stream, every rule
+// inspects the packet.
+enum class PayloadScope : uint8_t { packet, stream, packet_and_stream };
+
 struct CompiledRule {
     const rules::Rule* rule = nullptr;   // owned by the database
     PayloadProgram payload;
@@ -41,6 +49,7 @@ struct CompiledRule {
     uint64_t flowbits_unset = 0;
     uint64_t flowbits_toggle = 0;
     bool has_fast_pattern = false;
+    PayloadScope scope = PayloadScope::packet;
     // Only addresses, ports and ip_proto (no payload, flow, flowbit tests or
     // packet keywords): Suricata decides these once per flow direction, on
     // its first packet, and so does Safeguard.

@@ -133,7 +133,7 @@ int Matcher::on_hs_match(unsigned id, unsigned long long, unsigned long long, un
     return 0;
 }
 
-void Matcher::collect(const PacketView& pv, const uint8_t* frame) {
+void Matcher::collect(const PacketView& pv, const uint8_t* frame, const StreamInspection& stream) {
     candidates_.clear();
     if (++stamp_ == 0) { // wrapped: forget every old stamp
         std::fill(seen_.begin(), seen_.end(), 0);
@@ -148,16 +148,34 @@ void Matcher::collect(const PacketView& pv, const uint8_t* frame) {
             seen_[idx] = stamp_;
             candidates_.push_back(idx);
         }
-        if (g.db && pv.payload_len)
+        if (!g.db) continue;
+        if (pv.payload_len)
             hs_scan(g.db, reinterpret_cast<const char*>(frame + pv.payload_offset), pv.payload_len, 0, scratch_,
                     &Matcher::on_hs_match, this);
+        for (unsigned c = 0; c < stream.chunks.count; ++c)
+            hs_scan(g.db, reinterpret_cast<const char*>(stream.chunks.span[c].data), stream.chunks.span[c].len, 0,
+                    scratch_, &Matcher::on_hs_match, this);
     }
     std::sort(candidates_.begin(), candidates_.end());
 }
 
+bool Matcher::payload_matches(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame,
+                              const StreamInspection& stream) {
+    if (cr.scope != PayloadScope::packet)
+        for (unsigned c = 0; c < stream.chunks.count; ++c)
+            if (match_payload(cr.payload, stream.chunks.span[c].data, stream.chunks.span[c].len, payload_scratch_))
+                return true;
+    // A stream rule sees a packet's payload alone only when it went into no
+    // stream (not TCP, picked up mid-stream, no buffer left).
+    if (cr.scope == PayloadScope::stream && stream.payload_in_stream) return false;
+    return pv.payload_len && match_payload(cr.payload, frame + pv.payload_offset, pv.payload_len, payload_scratch_);
+}
+
 bool Matcher::evaluate(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame, Flow* flow,
-                       unsigned dir) {
+                       unsigned dir, const StreamInspection& stream) {
     const rules::Rule& r = *cr.rule;
+    // At flow end there is no packet: only what the stream still held.
+    if (stream.flow_end && (cr.payload.steps.empty() || cr.scope == PayloadScope::packet)) return false;
     if (cr.ip_only && flow && flow->packets[dir] != 1) return false;
     if (r.protocol == rules::Protocol::icmpv4 && pv.ip_proto != kProtoIcmp) return false;
     if (r.protocol == rules::Protocol::icmpv6 && pv.ip_proto != kProtoIcmpv6) return false;
@@ -189,10 +207,7 @@ bool Matcher::evaluate(const CompiledRule& cr, const PacketView& pv, const uint8
         if (!has_ip_option(pv, frame, o)) return false;
     if (r.sameip && pv.src != pv.dst) return false;
 
-    if (!cr.payload.steps.empty()) {
-        if (pv.payload_len == 0) return false;
-        if (!match_payload(cr.payload, frame + pv.payload_offset, pv.payload_len, payload_scratch_)) return false;
-    }
+    if (!cr.payload.steps.empty() && !payload_matches(cr, pv, frame, stream)) return false;
 
     const uint64_t bits = flow ? flow->flowbits : 0;
     if ((bits & cr.flowbits_isset_all) != cr.flowbits_isset_all) return false;

@@ -1,8 +1,15 @@
 #pragma once
 // Matcher: one per worker. Runs the signature rules of a MatchDatabase over
-// one decoded packet: Hyperscan finds the rules whose fast pattern occurs in
-// the payload, every candidate (plus the group's rules without a literal) is
-// then confirmed exactly: header, flow, packet fields, payload, flowbits.
+// one decoded packet and the TCP stream bytes due with it: Hyperscan finds
+// the rules whose fast pattern occurs in the payload or the stream chunks,
+// every candidate (plus the group's rules without a literal) is then
+// confirmed exactly: header, flow, packet fields, payload, flowbits.
+//
+// Payload matches of a rule look at the stream chunks first (stream rules,
+// see PayloadScope), then at the packet; a rule alerts at most once per
+// packet. Alerts found in the stream land on the packet that made the
+// inspection due, as in Suricata. In a stream chunk, offset and depth count
+// from the chunk's first byte (Suricata's raw-stream inspection does too).
 //
 // Thread: inspect() on the owning worker only; attach() on the control side
 // before the worker runs. Nothing allocates in inspect().
@@ -15,6 +22,7 @@
 #include "flow/flow_table.hpp"
 #include "match/database.hpp"
 #include "parse/packet_view.hpp"
+#include "stream/stream_tracker.hpp"
 
 struct hs_scratch;
 
@@ -37,20 +45,27 @@ public:
     Result<> attach(std::shared_ptr<const MatchDatabase> db);
     const MatchDatabase* database() const { return db_.get(); }
 
-    // Inspects one packet. `flow` may be null (untracked packets: later
-    // fragments, malformed L4). `dir` is 0 from the flow's initiator.
-    // Calls emit(hit) for each rule that alerts or drops, in rule order.
+    // Inspects one packet and the stream chunks due with it (`stream`, from
+    // the StreamTracker; a default one for block mode only). `flow` may be
+    // null (untracked packets: later fragments, malformed L4). `dir` is 0
+    // from the flow's initiator. At flow end `pv` is stream_end_packet() and
+    // `frame` may be null: only rules with payload matches in stream scope
+    // are tried. Calls emit(hit) for each rule that alerts or drops, in rule
+    // order.
     template <class Emit>
-    void inspect(const PacketView& pv, const uint8_t* frame, Flow* flow, unsigned dir, Emit&& emit);
+    void inspect(const PacketView& pv, const uint8_t* frame, Flow* flow, unsigned dir,
+                 const StreamInspection& stream, Emit&& emit);
 
     uint64_t candidates_checked() const { return checked_; }
 
 private:
     static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                            void* ctx);
-    void collect(const PacketView& pv, const uint8_t* frame);
+    void collect(const PacketView& pv, const uint8_t* frame, const StreamInspection& stream);
     bool evaluate(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame, Flow* flow,
-                  unsigned dir);
+                  unsigned dir, const StreamInspection& stream);
+    bool payload_matches(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame,
+                         const StreamInspection& stream);
 
     std::shared_ptr<const MatchDatabase> db_;
     hs_scratch* scratch_ = nullptr;
@@ -62,14 +77,15 @@ private:
 };
 
 template <class Emit>
-void Matcher::inspect(const PacketView& pv, const uint8_t* frame, Flow* flow, unsigned dir, Emit&& emit) {
+void Matcher::inspect(const PacketView& pv, const uint8_t* frame, Flow* flow, unsigned dir,
+                      const StreamInspection& stream, Emit&& emit) {
     if (!db_ || db_->size() == 0) return;
-    collect(pv, frame);
+    collect(pv, frame, stream);
     const auto& rules = db_->rules();
     for (uint32_t idx : candidates_) {
         const CompiledRule& cr = rules[idx];
         ++checked_;
-        if (!evaluate(cr, pv, frame, flow, dir)) continue;
+        if (!evaluate(cr, pv, frame, flow, dir, stream)) continue;
         const rules::Rule& r = *cr.rule;
         if (r.action == rules::Action::pass) break; // a pass rule ends inspection of this packet
         if (!r.noalert || r.action == rules::Action::drop || r.action == rules::Action::reject)
