@@ -20,6 +20,8 @@ Captures:
   linux-sll  a capture with the Linux "cooked" link type (not Ethernet)
   ieee802-11 an 802.11 wireless capture (link type 105): a link type Safeguard refuses
   jumbo      9000-byte frames (chained mbufs), plain and inside VXLAN
+  fragments  IPv4 fragments: requests cut in 16-byte pieces, an overlap, an unfinished datagram
+  tunnel-spread  one VXLAN tunnel carrying eight inner conversations (outer flow merge)
   empty      a valid capture with no records (an idle port's input)
 """
 
@@ -33,7 +35,7 @@ import logging
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)  # mixed Raw/Ether records are on purpose
 
-from scapy.all import (ARP, DNS, DNSQR, DNSRR, GRE, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q,
+from scapy.all import (ARP, fragment, DNS, DNSQR, DNSRR, GRE, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q,
                        Ether, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                        IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, wrpcap)
 from scapy.layers.l2 import CookedLinux
@@ -139,6 +141,50 @@ def gen_tunnels(rng):
     for i, (_, wrap) in enumerate(overlays):
         pkts += tcp_conversation(rng, clock, f"10.20.{i}.5", "10.30.0.80", 40000 + i, 80,
                                  HTTP_REQ, HTTP_RESP, wrap=wrap)
+    return pkts
+
+
+def gen_fragments(rng):
+    """IPv4 fragments for reassembly: per client, a TCP conversation whose
+    request is sent in 16-byte fragments (the signature spans them), a UDP
+    datagram with an overlapping fragment (bsd policy: the first data stays)
+    and one datagram that never completes. Eight clients, so that two
+    workers each get some."""
+    clock = Clock(rng)
+    pkts = []
+    for i in range(8):
+        cli, srv = f"10.40.{i}.5", "10.50.0.80"
+        conv = tcp_conversation(rng, clock, cli, srv, 41000 + i, 80,
+                                b"GET /?q=FRAGMENTED-ATTACK HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_RESP)
+        request = conv[3]
+        pieces = fragment(request[IP], fragsize=16)
+        pkts += conv[:3] + [stamp(eth(f), request.time) for f in pieces] + conv[4:]
+        # UDP: [0,16) "OVERLAP-FIRST..." then [8,16) again with other bytes, then the tail.
+        payload = b"OVERLAP-FIRST-AB" + b"tail"
+        dgram = IP(src=cli, dst=srv, id=9000 + i) / UDP(sport=5000, dport=6000) / Raw(payload)
+        raw = bytes(dgram[UDP])
+        first = IP(src=cli, dst=srv, id=9000 + i, flags="MF", frag=0, proto=17) / Raw(raw[:16])
+        overlap = IP(src=cli, dst=srv, id=9000 + i, flags="MF", frag=1, proto=17) / Raw(b"XXXXXXXX")
+        last = IP(src=cli, dst=srv, id=9000 + i, frag=2, proto=17) / Raw(raw[16:])
+        for f in (first, overlap, last):
+            pkts.append(stamp(eth(f), clock.tick()))
+        lone = IP(src=cli, dst=srv, id=9500 + i, flags="MF", frag=0, proto=17) / Raw(b"never-completed!")
+        pkts.append(stamp(eth(lone), clock.tick()))
+    return pkts
+
+
+def gen_tunnel_spread(rng):
+    """One VXLAN tunnel (one outer UDP flow, VTEP to VTEP) carrying eight
+    inner conversations between different hosts: the inner flows spread
+    over the workers, the outer flow must still be reported once."""
+    clock = Clock(rng)
+    pkts = []
+    for i in range(8):
+        inner_cli, inner_srv = f"10.60.{i}.5", f"10.70.{i}.9"
+        for k in range(3):
+            q = Ether(src=CLIENT_MAC, dst=SERVER_MAC) / IP(src=inner_cli, dst=inner_srv) / \
+                UDP(sport=7000 + i, dport=53) / Raw(b"tunnel-probe-%d" % k)
+            pkts.append(stamp(eth(vxlan(q, vni=6001, outer_src="192.0.2.30", outer_dst="192.0.2.40")), clock.tick()))
     return pkts
 
 
@@ -253,6 +299,8 @@ GENERATORS = {
     "linux-sll": write_linux_sll,
     "ieee802-11": write_ieee802_11,
     "jumbo": lambda path, rng: wrpcap(str(path), gen_jumbo(rng), linktype=DLT_EN10MB),
+    "tunnel-spread": lambda path, rng: wrpcap(str(path), gen_tunnel_spread(rng), linktype=DLT_EN10MB),
+    "fragments": lambda path, rng: wrpcap(str(path), gen_fragments(rng), linktype=DLT_EN10MB),
     "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
 }
 

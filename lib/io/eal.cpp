@@ -23,8 +23,10 @@ std::vector<std::string> default_eal_args(unsigned lcores) {
     std::string map;
     for (unsigned i = 0; i < lcores; ++i)
         map += fmt::format("{}{}@{}", i ? "," : "", i, cpus[i % cpus.size()]);
-    // Memory: the mbuf pool, then per worker its flow table and rings.
-    const unsigned megabytes = 512 + 48 * lcores;
+    // Memory: the mbuf pool, then per worker its flow table and rings, and
+    // the deployments' LPM tables (rte_lpm's first level is 64 MiB per
+    // family, IPv4 and IPv6).
+    const unsigned megabytes = 512 + 48 * lcores + 2 * 64;
     return {"--no-huge", "--no-pci", "--no-shconf", "-m", std::to_string(megabytes), "--no-telemetry",
             "--log-level", "*:warning", "--lcores", map};
 }

@@ -92,8 +92,11 @@ Result<PortInfo> open_port(const PortRequest& req, rte_mempool* pool) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_key = g_symmetric_rss_key;
         conf.rx_adv_conf.rss_conf.rss_key_len = std::min<uint8_t>(info.hash_key_size ? info.hash_key_size : 40, 52);
-        conf.rx_adv_conf.rss_conf.rss_hf =
-            (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        // Addresses only (Suricata's symmetric "sd" hashing): fragments
+        // after the first carry no ports, and every fragment of a datagram
+        // must reach the worker that reassembles it; so must the rest of
+        // that IP pair's traffic, to keep each flow on one worker.
+        conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
     } else {
         // Without RSS one queue carries everything and the software
         // dispatcher spreads flows over workers. net_pcap is the exception:

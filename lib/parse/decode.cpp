@@ -134,6 +134,12 @@ Anomaly enter_tunnel(const uint8_t* f, Span s, TunnelType type, uint32_t id, uin
         tunnel.type = type;
         tunnel.outer_src = out.src;
         tunnel.outer_dst = out.dst;
+        tunnel.outer_proto = out.ip_proto;
+        tunnel.outer_ipv6 = out.l3 == L3Type::ipv6;
+        if (out.ip_proto == kProtoUdp) {  // the outer flow of VXLAN / GENEVE
+            tunnel.outer_src_port = out.src_port;
+            tunnel.outer_dst_port = out.dst_port;
+        }
     }
     ++tunnel.depth;
     tunnel.id = id;

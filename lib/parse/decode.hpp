@@ -34,6 +34,22 @@ enum class LinkType : uint8_t {
     loop,          // DLT_LOOP (108): 4-byte address family in network byte order
 };
 
+// The libpcap DLT number of a link type (what pcap_datalink() returns, and
+// what Suricata logs as packet_info.linktype). Raw IP is DLT_RAW as on Linux.
+constexpr uint16_t dlt_of(LinkType link) {
+    switch (link) {
+    case LinkType::ethernet: return 1;
+    case LinkType::raw: return 12;
+    case LinkType::ipv4: return 228;
+    case LinkType::ipv6: return 229;
+    case LinkType::linux_sll: return 113;
+    case LinkType::linux_sll2: return 276;
+    case LinkType::null_host: return 0;
+    case LinkType::loop: return 108;
+    }
+    return 1;
+}
+
 // Decodes `frame` (a linear copy of the whole captured frame) into `out`,
 // which it resets first. Returns Anomaly::none when every header present was
 // well formed. On an anomaly `out` keeps what was decoded before the fault:

@@ -74,6 +74,10 @@ struct TunnelContext {
     uint32_t id = 0;                     // VXLAN/GENEVE VNI, GRE key, ERSPAN session id
     IpAddress outer_src;                 // outermost IP header's addresses
     IpAddress outer_dst;
+    uint16_t outer_src_port = 0;         // outermost UDP ports (VXLAN, GENEVE); 0 for GRE
+    uint16_t outer_dst_port = 0;
+    uint8_t outer_proto = 0;             // outermost IP protocol: UDP, or GRE
+    bool outer_ipv6 = false;             // the outermost IP header is IPv6
 };
 
 struct PacketView {

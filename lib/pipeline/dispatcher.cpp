@@ -1,6 +1,7 @@
 #include "pipeline/dispatcher.hpp"
 
 #include <sched.h>
+#include <time.h>
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -8,17 +9,18 @@
 
 #include "flow/flow_key.hpp"
 #include "flow/flow_table.hpp"
+#include "detect/window_counter.hpp"
 #include "io/port.hpp"
 #include "parse/decode.hpp"
 
 namespace sg {
 
 Dispatcher::Dispatcher(std::vector<DispatchInput> inputs, std::vector<rte_ring*> worker_rings,
-                       std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless)
+                       std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless, Nanos window)
     : inputs_(std::move(inputs)), delivered_(inputs_.size(), 0), done_(inputs_.size(), false),
       worker_rings_(std::move(worker_rings)), tx_rings_(std::move(tx_rings)),
       staging_(worker_rings_.size() * kMaxBurst), staged_(worker_rings_.size(), 0),
-      burst_(burst > kMaxBurst ? kMaxBurst : burst), lossless_(lossless) {}
+      burst_(burst > kMaxBurst ? kMaxBurst : burst), lossless_(lossless), window_(window) {}
 
 bool Dispatcher::input_exhausted(size_t i) {
     // The pcap driver has no end-of-file event: at the end rx_burst just
@@ -62,15 +64,56 @@ bool Dispatcher::run(const std::atomic<bool>& stop) {
             }
         }
         transmit();
+        // Live and idle: windows still end on time.
+        if (!got && window_ && !ends) tick(wall_now());
         if (!got) sched_yield();
+    }
+}
+
+Nanos Dispatcher::wall_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return Nanos(ts.tv_sec) * kNsPerSec + Nanos(ts.tv_nsec);
+}
+
+void Dispatcher::tick(Nanos now) {
+    const uint64_t index = now / window_;
+    if (window_started_ && index <= window_index_) return;
+    // Packets before the cut go first, then every worker gets the cut.
+    flush_staged();
+    void* marker = make_window_tick(index);
+    for (rte_ring* ring : worker_rings_) {
+        while (rte_ring_sp_enqueue(ring, marker) != 0) {
+            // Live: a lost cut only makes a worker's window longer.
+            if (!lossless_) break;
+            ++counters_.ring_full_waits;
+            transmit();
+            sched_yield();
+        }
+    }
+    window_started_ = true;
+    window_index_ = index;
+}
+
+void Dispatcher::flush_staged() {
+    for (unsigned w = 0; w < unsigned(worker_rings_.size()); ++w) {
+        if (staged_[w]) enqueue(w, &staging_[w * kMaxBurst], staged_[w]);
+        staged_[w] = 0;
     }
 }
 
 void Dispatcher::spread(rte_mbuf** pkts, unsigned n) {
     const unsigned workers = unsigned(worker_rings_.size());
+    const Nanos fallback_now = window_ ? wall_now() : 0;
     // Group the burst per worker, keeping each worker's packets in order.
     for (unsigned i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
+        if (window_) {
+            // Windows follow packet time as read: a packet older than the
+            // current window (captures need not be sorted) counts in it.
+            const Nanos t = mbuf_timestamp(m);
+            tick(t ? t : fallback_now);
+        }
         unsigned w = 0;
         if (workers > 1) {
             // Same view as the worker's, so both build the same key.
@@ -79,19 +122,27 @@ void Dispatcher::spread(rte_mbuf** pkts, unsigned n) {
             PacketView pv;
             if (frame) decode(frame, len, pv, link_type_of(m->port));
             if (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) {
-                bool from_a = true;
-                const FlowKey key = make_flow_key(pv, from_a);
+                // By IP pair, not 5-tuple: the fragments of a datagram (only
+                // the first has ports) must meet on one worker to be
+                // reassembled, and then so must every packet of that pair,
+                // or a flow would be split between the fragments' worker
+                // and its ports' worker. Suricata recommends the same
+                // symmetric "sd" hashing. The pair is the canonical one
+                // (both directions alike) of the innermost packet plus the
+                // tunnel id, as in the flow key.
+                FlowKey pair;
+                pair.a = pv.src < pv.dst ? pv.src : pv.dst;
+                pair.b = pv.src < pv.dst ? pv.dst : pv.src;
+                pair.ip_version = pv.l3 == L3Type::ipv6 ? 6 : 4;
+                pair.tunnel_id = pv.tunnel.id;
                 // Multiply-shift takes the hash's high bits: the flow table's
                 // buckets use the low ones, which must stay evenly spread.
-                w = unsigned((uint64_t(FlowTable::flow_hash(key)) * workers) >> 32);
+                w = unsigned((uint64_t(FlowTable::flow_hash(pair)) * workers) >> 32);
             }
         }
         staging_[w * kMaxBurst + staged_[w]++] = m;
     }
-    for (unsigned w = 0; w < workers; ++w) {
-        if (staged_[w]) enqueue(w, &staging_[w * kMaxBurst], staged_[w]);
-        staged_[w] = 0;
-    }
+    flush_staged();
 }
 
 void Dispatcher::enqueue(unsigned worker, rte_mbuf** pkts, unsigned n) {

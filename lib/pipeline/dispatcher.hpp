@@ -2,13 +2,17 @@
 // Dispatcher: software RSS for devices that cannot spread flows over queues
 // themselves (capture files, virtual devices, single-queue NICs). It runs on
 // the main lcore, receives from every input queue, decodes each frame just
-// far enough to find its (inner) flow, and hands it to worker
-// flow_hash(key) % workers, so both directions of a flow always meet the
-// same worker and the results do not depend on the number of workers.
+// far enough to find its (inner) IP pair, and hands it to the worker that
+// pair hashes to (addresses only, both directions alike, plus the tunnel
+// id), so both directions of a flow and every fragment of a datagram meet
+// on the same worker and the results do not depend on the number of workers.
 //
 // In replay it is lossless: when a worker's ring is full it waits (the file
 // can wait too). Live, a full ring drops and counts.
 // Inline, it also transmits what workers forwarded (their tx rings).
+// With behavioural detection on, it also cuts the stream into windows of
+// packet time: a tick (lib/detect/window_counter.hpp) goes to every worker
+// between the last packet of a window and the first of the next.
 //
 // Thread: run() on the main lcore only.
 
@@ -37,7 +41,7 @@ struct DispatcherCounters {
 class Dispatcher {
 public:
     Dispatcher(std::vector<DispatchInput> inputs, std::vector<rte_ring*> worker_rings,
-               std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless);
+               std::vector<rte_ring*> tx_rings, uint32_t burst, bool lossless, Nanos window = 0);
 
     // Runs until every replayed input is exhausted (returns true) or
     // `stop` is raised (returns false).
@@ -50,6 +54,10 @@ public:
 private:
     bool input_exhausted(size_t i);
     void spread(rte_mbuf** pkts, unsigned n);
+    void flush_staged();
+    // Sends every worker the end of the window before `now`'s, once.
+    void tick(Nanos now);
+    static Nanos wall_now();
     void enqueue(unsigned worker, rte_mbuf** pkts, unsigned n);
     void transmit();
 
@@ -62,6 +70,11 @@ private:
     std::vector<unsigned> staged_;          // used slots per worker
     uint32_t burst_;
     bool lossless_;
+    // Behavioural windows (0: none): the dispatcher cuts the packet stream
+    // into windows in-band, so every worker ends a window at the same packet.
+    Nanos window_ = 0;
+    uint64_t window_index_ = 0;
+    bool window_started_ = false;
     DispatcherCounters counters_;
     uint64_t read_ = 0;                      // packets read so far (replay: pcap_cnt)
     uint8_t frame_buf_[kFrameView];          // for chained frames

@@ -13,6 +13,18 @@ namespace sg {
 enum class RecordKind : uint8_t {
     flow_end = 1,   // a flow left a worker's table
     alert,          // a signature rule matched a packet
+    alert_packet,   // a piece of the packet of the alert just before (AlertRecord::packet_len)
+    window,         // a worker's filled window summary (behavioural detection)
+};
+
+struct WindowSummary;
+class WindowCounter;
+
+// A window summary changes hands: the reporter merges it, then gives the
+// block back to its owner. The pointer is the point: summaries are large.
+struct WindowRecord {
+    WindowSummary* summary;
+    WindowCounter* owner;
 };
 
 // A finished flow, as the reporter needs it (flow log, top talkers).
@@ -28,6 +40,8 @@ struct FlowEndRecord {
     uint8_t why;             // FlowEnd
     bool initiator_is_a;
     bool midstream;
+    bool tunnel_outer;       // the outer flow of a tunnel (VXLAN/GENEVE over UDP, GRE): a
+                             // worker's share of it, merged by the reporter across workers
 };
 
 // A rule match, with what eve.json needs about the packet. The rule itself
@@ -47,6 +61,27 @@ struct AlertRecord {
     bool has_flow;
     bool dropped;            // inline: the packet was discarded
     uint64_t pcap_cnt;       // replay: the packet's number in the input (0: live)
+    // Tunnelled packet (tunnel_depth > 0): the outermost headers, for eve's `tunnel`.
+    IpAddress outer_src;
+    IpAddress outer_dst;
+    uint16_t outer_src_port;
+    uint16_t outer_dst_port;
+    uint8_t outer_proto;
+    uint8_t tunnel_depth;
+    // The packet itself follows in ceil(packet_len / kAlertPacketChunk)
+    // alert_packet records (0: not sent), as link type `link_type` (a libpcap
+    // DLT number, Suricata's packet_info.linktype).
+    uint16_t packet_len;
+    uint16_t link_type;
+    uint32_t packet_ref;     // set by the reporter: where it keeps those bytes (0: none)
+};
+
+// Bytes of the packet of an alert, in order; the worker enqueues the alert
+// and all of these at once, so they are never separated by a drop.
+inline constexpr unsigned kAlertPacketChunk = 176;
+struct AlertPacketRecord {
+    uint16_t len;            // bytes used in `bytes`
+    uint8_t bytes[kAlertPacketChunk];
 };
 
 struct Record {
@@ -58,6 +93,8 @@ struct Record {
     union {
         FlowEndRecord flow_end;
         AlertRecord alert;
+        AlertPacketRecord alert_packet;
+        WindowRecord window;
     };
 };
 static_assert(sizeof(Record) % 4 == 0, "rte_ring elements must be a multiple of 4 bytes");

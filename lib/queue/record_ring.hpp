@@ -37,6 +37,19 @@ public:
         while (rte_ring_sp_enqueue_elem(ring_, const_cast<Record*>(&rec), sizeof(Record)) != 0)
             sched_yield();
     }
+    // Several records that must stay together (an alert and its packet):
+    // all are enqueued or none. Live: false and each counted as dropped
+    // when they do not fit; replay (wait): waits for room.
+    bool push_all(const Record* recs, unsigned n, bool wait) {
+        for (;;) {
+            if (rte_ring_sp_enqueue_bulk_elem(ring_, const_cast<Record*>(recs), sizeof(Record), n, nullptr) == n)
+                return true;
+            if (!wait || n > capacity()) break;
+            sched_yield();
+        }
+        drops_ += n;
+        return false;
+    }
     // Reporter side.
     unsigned pop_burst(Record* out, unsigned n) {
         return rte_ring_sc_dequeue_burst_elem(ring_, out, sizeof(Record), n, nullptr);

@@ -61,6 +61,11 @@ TEST_CASE("VXLAN: inner addresses and ports, outer addresses and VNI as context"
     CHECK(v.tunnel.depth == 1);
     CHECK(v.tunnel.id == 0xABCDEF);
     check_outer(v);
+    // The outer UDP flow (VTEP to VTEP), for eve's tunnel object and the outer flow.
+    CHECK(v.tunnel.outer_proto == kProtoUdp);
+    CHECK(v.tunnel.outer_dst_port == kVxlanPort);
+    CHECK(v.tunnel.outer_src_port == 33333);
+    CHECK_FALSE(v.tunnel.outer_ipv6);
 }
 
 TEST_CASE("UDP to 4789 without the VXLAN I flag stays plain UDP") {
