@@ -19,6 +19,7 @@ struct CommonOptions {
     int workers = 0;                     // --workers N (0: from config)
     std::string report;                  // --report FILE
     std::string eve;                     // --eve FILE
+    bool eve_packet = false;             // --eve-packet: alerts carry the packet
     std::string eal;                     // --eal "..." replaces the default EAL flags
     std::vector<std::string> rules;      // --rules FILE (repeatable), after the config's
     std::string classification;          // --classification FILE
@@ -28,6 +29,7 @@ struct CommonOptions {
 struct ReplayOptions {
     CommonOptions common;
     std::vector<std::string> captures;
+    bool simulate_ips = false;           // --simulate-ips: drop rules count as drops
 };
 
 struct RunOptions {

@@ -19,6 +19,8 @@ void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
     cmd->add_option("--workers", o.workers, "worker lcores")->check(CLI::Range(1, int(sg::kMaxWorkers)));
     cmd->add_option("--report", o.report, "write the JSON report to FILE");
     cmd->add_option("--eve", o.eve, "write eve.json lines to FILE");
+    cmd->add_flag("--eve-packet", o.eve_packet,
+                  "alerts in eve.json carry the packet (base64) and its link type, as Suricata's packet: yes");
     cmd->add_option("--eal", o.eal, "EAL arguments replacing the defaults (quoted)");
     // One value per flag, so that the captures after it stay positional.
     cmd->add_option("--rules", o.rules, "signature rules file, Suricata syntax (repeatable)")->allow_extra_args(false);
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
     sg::app::ReplayOptions replay;
     CLI::App* replay_cmd = app.add_subcommand("replay", "replay captures through the pipeline and report");
     add_common(replay_cmd, replay.common);
+    replay_cmd->add_flag("--simulate-ips", replay.simulate_ips,
+                         "act as if inline (Suricata's --simulate-ips): drop rules drop, eve gets drop events");
     replay_cmd->add_option("pcap", replay.captures, "capture files (pcap or pcapng)")->required();
 
     sg::app::RunOptions run;

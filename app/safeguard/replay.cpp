@@ -19,6 +19,7 @@ int replay_main(const ReplayOptions& opts) {
     cfg->mode = Mode::tap;
     cfg->ports.clear();
     cfg->inline_pairs.clear();
+    cfg->simulate_ips = opts.simulate_ips;
 
     std::vector<CaptureInfo> captures;
     std::vector<PipelineInput> inputs;

@@ -12,7 +12,9 @@
 
 #include "app/safeguard/reloader.hpp"
 #include "app/safeguard/rules_setup.hpp"
+#include "attrib/ownership.hpp"
 #include "core/log.hpp"
+#include "detect/engine.hpp"
 #include "io/eal.hpp"
 #include "report/report.hpp"
 #include "report/reporter.hpp"
@@ -56,6 +58,7 @@ Result<Config> effective_config(const CommonOptions& opts) {
     if (opts.workers) cfg.workers = unsigned(opts.workers);
     if (!opts.report.empty()) cfg.outputs.report = opts.report;
     if (!opts.eve.empty()) cfg.outputs.eve = opts.eve;
+    if (opts.eve_packet) cfg.outputs.eve_packet = true;
     cfg.rules.files.insert(cfg.rules.files.end(), opts.rules.begin(), opts.rules.end());
     if (!opts.classification.empty()) cfg.rules.classification = opts.classification;
     if (!opts.threshold_file.empty()) cfg.rules.threshold_file = opts.threshold_file;
@@ -76,6 +79,22 @@ Result<> start_eal(const Config& cfg, const std::string& eal_flag) {
     }
     g_have_control_cpus = sched_getaffinity(0, sizeof g_control_cpus, &g_control_cpus) == 0;
     return init_eal("safeguard", args);
+}
+
+static Result<DetectionSetup> detection_setup(const Config& cfg) {
+    DetectionSetup setup;
+    setup.window = cfg.detect.window;
+    if (!cfg.detect.thresholds.empty()) {
+        auto loaded = load_thresholds(cfg.detect.thresholds);
+        if (!loaded) return loaded.error();
+        setup.thresholds = *loaded;
+    }
+    for (const Deployment& d : cfg.deployments) {
+        Thresholds t = setup.thresholds;
+        apply_overrides(t, d.thresholds);
+        setup.per_deployment.push_back(t);
+    }
+    return setup;
 }
 
 int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
@@ -103,7 +122,31 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         if (loaded->thresholds) reporter.set_threshold_config(loaded->thresholds);
         if (loaded->db) reporter.set_rules(loaded->db);
         reporter.set_deployments(cfg.deployments);
-        auto pipeline = Pipeline::create(cfg, inputs, replay, reporter, loaded->db);
+        ReporterOptions reporting;
+        reporting.eve_packet = cfg.outputs.eve_packet;
+        reporting.inline_mode = cfg.mode == Mode::inline_;
+        reporting.simulate_ips = cfg.simulate_ips;
+        reporting.tunnel_flow_idle = cfg.flow_timeout.udp;
+        reporter.set_options(reporting);
+        // Behavioural detection needs something to protect.
+        std::unique_ptr<Ownership> ownership;
+        if (!cfg.deployments.empty()) {
+            auto setup = detection_setup(cfg);
+            if (!setup) {
+                log::error("{}", setup.error().message);
+                return kExitBadInput;
+            }
+            auto owned = Ownership::create(cfg.deployments, "sg_owners");
+            if (!owned) {
+                log::error("{}", owned.error().message);
+                return kExitBadInput;
+            }
+            ownership = std::move(*owned);
+            setup->ownership = ownership.get();
+            setup->workers = cfg.workers;
+            reporter.set_detection(std::make_unique<DetectionEngine>(std::move(*setup)));
+        }
+        auto pipeline = Pipeline::create(cfg, inputs, replay, reporter, loaded->db, ownership.get());
         if (!pipeline) {
             log::error("{}", pipeline.error().message);
             return kExitFailure;

@@ -238,6 +238,9 @@ constexpr SizeKey kSizeKeys[] = {
     {"flow_table", &Sizes::flow_table, {1024, 1u << 24}},
     {"ring", &Sizes::ring, {64, 1u << 20, true}},  // rte_ring sizes are powers of two
     {"burst", &Sizes::burst, {1, 256}},
+    {"stream_buffers", &Sizes::stream_buffers, {0, 1u << 20}},
+    {"stream_buffer_size", &Sizes::stream_buffer_size, {4096, 1u << 24}},
+    {"stream_chunk", &Sizes::stream_chunk, {256, 1u << 20}},
 };
 
 struct TimeoutKey {
@@ -322,9 +325,26 @@ void parse_deployments(const Field& f, Config& cfg) {
             {"name", name, true},
             {"owner", into(d.owner, get_owner)},
             {"prefixes", into(d.prefixes, get_prefixes), true},
+            {"thresholds", [&](const Field& v) {
+                 auto overrides = parse_threshold_overrides(v.node, *v.file, v.path);
+                 if (!overrides) throw Invalid{overrides.error().message};
+                 d.thresholds = std::move(*overrides);
+             }},
         });
         return d;
     });
+}
+
+void parse_detect(const Field& f, DetectConfig& d) {
+    parse_map(f, {{"window", [&](const Field& v) {
+                       const auto w = v.node.IsScalar() ? parse_duration(v.node.Scalar()) : std::nullopt;
+                       // Windows below 100 ms cost the reporter a merge per worker
+                       // that often; above a minute, floods are seen too late.
+                       if (!w || *w < 100 * kNsPerMs || *w > 60 * kNsPerSec)
+                           v.expected("a duration between 100ms and 60s");
+                       d.window = *w;
+                   }},
+                   {"thresholds", into(d.thresholds, get_string)}});
 }
 
 void parse_control(const Field& f, ControlConfig& c) {
@@ -369,6 +389,7 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
         {"deployments", [&](const Field& v) { parse_deployments(v, cfg); }},
         {"control", [&](const Field& v) { parse_control(v, cfg.control); }},
         {"rules", [&](const Field& v) { parse_rules(v, cfg.rules); }},
+        {"detect", [&](const Field& v) { parse_detect(v, cfg.detect); }},
         {"eal", into(cfg.eal, [](const Field& v) { return get_list(v, get_string); })},
     });
     if (cfg.mode == Mode::inline_ && cfg.inline_pairs.empty())
@@ -416,7 +437,7 @@ Result<Deployment> parse_protect(std::string_view arg) {
     if (eq == std::string_view::npos)
         return make_error(
             fmt::format("--protect: expected NAME=PREFIX[,PREFIX...], got '{}'", arg));
-    Deployment d{std::string(arg.substr(0, eq)), {}, {}};
+    Deployment d{std::string(arg.substr(0, eq)), {}, {}, {}};
     if (d.name.empty())
         return make_error(fmt::format("--protect: expected a name before '=', got '{}'", arg));
     std::string_view rest = arg.substr(eq + 1);
@@ -448,6 +469,11 @@ Result<> validate(const Config& cfg) {
         if (const uint32_t v = cfg.sizes.*k.member; !in_range(v, k.range))
             return bad(fmt::format("sizes.{}", k.name),
                        fmt::format("expected {}, got {}", describe(k.range), v));
+    // A stream buffer holds the ACKed chunk being inspected and the bytes after it.
+    if (cfg.sizes.stream_buffers && cfg.sizes.stream_buffer_size < 2 * uint64_t(cfg.sizes.stream_chunk))
+        return bad("sizes.stream_buffer_size",
+                   fmt::format("expected at least twice sizes.stream_chunk ({}), got {}",
+                               2 * uint64_t(cfg.sizes.stream_chunk), cfg.sizes.stream_buffer_size));
     for (const auto& k : kTimeoutKeys)
         if (const Nanos d = cfg.flow_timeout.*k.member; d < kMinTimeout || d > kMaxTimeout)
             return bad(fmt::format("flow_timeout.{}", k.name),

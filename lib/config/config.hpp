@@ -15,6 +15,7 @@
 #include "core/ip_address.hpp"
 #include "core/result.hpp"
 #include "core/time.hpp"
+#include "config/thresholds.hpp"
 
 namespace sg {
 
@@ -22,6 +23,7 @@ struct Deployment {
     std::string name;
     std::string owner;               // e-mail of the owner; empty when unknown
     std::vector<Prefix> prefixes;
+    std::vector<ThresholdOverride> thresholds; // this deployment's changes to the detection thresholds
 };
 
 struct PortConfig {
@@ -43,6 +45,9 @@ struct Sizes {
     uint32_t flow_table = 1u << 16;  // flows per worker
     uint32_t ring = 4096;            // records per worker -> reporter ring
     uint32_t burst = 32;             // packets per rx burst (1-256)
+    uint32_t stream_buffers = 1024;  // TCP stream buffers per worker (0: block mode only)
+    uint32_t stream_buffer_size = 65536; // bytes per stream buffer (one flow direction)
+    uint32_t stream_chunk = 2560;    // ACKed bytes that make a raw-stream inspection due
 };
 
 struct FlowTimeouts {
@@ -55,6 +60,7 @@ struct FlowTimeouts {
 struct Outputs {
     std::string report;              // JSON report written at the end (replay) or on stop
     std::string eve;                 // eve.json lines
+    bool eve_packet = false;         // alerts carry the packet (base64), as Suricata's `packet: yes`
 };
 
 struct ControlConfig {
@@ -71,9 +77,18 @@ struct RulesConfig {
     std::map<std::string, std::string> port_vars;
 };
 
+// Behavioural detection.
+struct DetectConfig {
+    Nanos window = kNsPerSec;        // counting window, packet time
+    std::string thresholds;          // thresholds file; "" = the built-in defaults (rules/thresholds.yaml)
+};
+
 struct Config {
     std::string source;              // file the config came from ("" for defaults)
     Mode mode = Mode::tap;
+    // Replay only (--simulate-ips): drop rules and rate_filter drops count
+    // as drops, with eve drop events, as in inline mode; nothing is forwarded.
+    bool simulate_ips = false;
     std::vector<PortConfig> ports;
     std::vector<std::pair<std::string, std::string>> inline_pairs;
     unsigned workers = 1;            // 1..kMaxWorkers
@@ -83,6 +98,7 @@ struct Config {
     std::vector<Deployment> deployments;
     ControlConfig control;
     RulesConfig rules;
+    DetectConfig detect;
     std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set
 };
 

@@ -28,11 +28,30 @@ inline constexpr unsigned kTunnelTypes = 5; // TunnelType values (index 0 = none
     X(other_l4, "IP packets of another protocol")                                     \
     X(vlan, "frames with at least one 802.1Q tag")                                     \
     X(fragments, "IP fragments")                                                       \
+    X(defrag_reassembled, "IPv4 datagrams reassembled from fragments")                \
+    X(defrag_timed_out, "IPv4 datagrams dropped incomplete after the defrag timeout")  \
+    X(defrag_table_full, "IPv4 fragments not reassembled: every defrag tracker busy")  \
+    X(defrag_too_large, "IPv4 fragments past the reassembly buffer")                   \
+    X(defrag_invalid, "IPv4 fragments that cannot be reassembled (bad length, cut, conflicting end)") \
+    X(defrag_overlaps, "IPv4 fragments overlapping data already held")                \
+    X(defrag_tunnelled, "IPv4 fragments inside a tunnel (not reassembled)")           \
+    X(tunnel_flows_created, "outer tunnel flows started (this worker's share)")       \
     X(flows_created, "flows created")                                                  \
     X(flows_expired, "flows ended by idle timeout")                                    \
     X(flows_evicted, "flows evicted because the table was full")                       \
     X(flows_active, "flows in the table")                                              \
+    X(stream_attached, "TCP flow directions given a stream buffer")                   \
+    X(stream_pool_exhausted, "TCP flow directions matched per packet only: no buffer free") \
+    X(stream_inspections, "raw-stream inspections (stream chunks matched)")           \
+    X(stream_bytes_inspected, "stream bytes matched in stream mode")                  \
+    X(stream_retransmitted_bytes, "TCP payload bytes already held (not appended again)") \
+    X(stream_gaps, "holes in a stream the peer ACKed: the stream restarted after them") \
+    X(stream_bytes_skipped, "stream bytes never matched in stream mode (buffer full, gaps)") \
+    X(stream_ooo_dropped_bytes, "out-of-order TCP bytes a stream could not hold")     \
     X(alerts, "rule matches sent to the reporter")                                     \
+    X(windows, "window summaries handed to the reporter")                             \
+    X(windows_dropped, "window summaries lost: the reporter's ring was full (live)")   \
+    X(window_overruns, "window ends passed with no free summary: two windows counted as one") \
     X(rule_drops, "packets discarded by drop rules (inline)")                          \
     X(oversize, "frames longer than the decode buffer")                                \
     X(ring_drops, "records dropped because the reporter ring was full")                \

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "detect/detectors/registry.hpp"
 #include "report/reporter.hpp"
 
 namespace sg {
@@ -29,7 +30,8 @@ Result<rte_ring*> make_mbuf_ring(const std::string& name, unsigned size) {
 Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
                                                    const std::vector<PipelineInput>& inputs,
                                                    bool replay, Reporter& reporter,
-                                                   std::shared_ptr<const MatchDatabase> rules) {
+                                                   std::shared_ptr<const MatchDatabase> rules,
+                                                   const Ownership* ownership) {
     std::unique_ptr<Pipeline> p(new Pipeline);
     p->reporter_ = &reporter;
     p->signals_.lossless = replay;
@@ -151,15 +153,36 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         ft.socket_id = int(rte_socket_id());
         const std::string table_name = fmt::format("sg_flows_{}", w);
         ft.name = table_name.c_str();
-        auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst);
+        StreamConfig streams;
+        streams.buffers = cfg.sizes.stream_buffers;
+        streams.buffer_size = cfg.sizes.stream_buffer_size;
+        streams.chunk_size = cfg.sizes.stream_chunk;
+        auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst, streams);
         if (!worker) return worker.error();
         (*worker)->set_rules(p->rules_.get());
+        WorkerOutputs outputs;
+        outputs.simulate_ips = cfg.simulate_ips;
+        if (!cfg.outputs.eve.empty()) {
+            if (cfg.outputs.eve_packet) outputs.packet_bytes = WorkerOutputs::PacketBytes::all;
+            else if (inline_mode || cfg.simulate_ips) outputs.packet_bytes = WorkerOutputs::PacketBytes::drops;
+        }
+        (*worker)->set_outputs(outputs);
+        if (ownership) {
+            CountingParams counting;
+            counting.window = cfg.detect.window;
+            counting.ownership = ownership;
+            counting.service_ports = detectors::login_service_ports();
+            auto counter = WindowCounter::create(w, counting);
+            if (!counter) return counter.error();
+            (*worker)->set_detection(std::move(*counter), cfg.detect.window, /*ticks=*/!direct);
+        }
         p->workers_.push_back(std::move(*worker));
     }
     if (!direct) {
         // Replay waits for busy workers instead of dropping: the file can wait.
         p->dispatcher_ = std::make_unique<Dispatcher>(std::move(dispatch_inputs), p->rx_rings_,
-                                                      p->tx_rings_, cfg.sizes.burst, replay);
+                                                      p->tx_rings_, cfg.sizes.burst, replay,
+                                                      ownership ? cfg.detect.window : 0);
     }
     return p;
 }

@@ -22,6 +22,10 @@
 struct rte_mempool;
 
 namespace sg {
+class Ownership;
+}
+
+namespace sg {
 
 class Reporter;
 
@@ -46,11 +50,14 @@ struct PipelineSnapshot {
 class Pipeline {
 public:
     // `replay` makes dispatch lossless and the run end with the input.
-    // `rules` may be null (no signatures).
+    // `rules` may be null (no signatures). With `ownership` (the protected
+    // address space; it must outlive the pipeline) workers count behaviour
+    // in windows for the reporter's detection.
     static Result<std::unique_ptr<Pipeline>> create(const Config& cfg,
                                                     const std::vector<PipelineInput>& inputs,
                                                     bool replay, Reporter& reporter,
-                                                    std::shared_ptr<const MatchDatabase> rules);
+                                                    std::shared_ptr<const MatchDatabase> rules,
+                                                    const Ownership* ownership = nullptr);
     ~Pipeline();
 
     // Launches the workers on their lcores.

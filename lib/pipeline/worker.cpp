@@ -1,6 +1,10 @@
 #include "pipeline/worker.hpp"
 
 #include <sched.h>
+#include <algorithm>
+#include <cstring>
+#include <span>
+#include <string>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -23,6 +27,32 @@ namespace {
 constexpr unsigned kIdleSpinsBeforeYield = 64;
 // Idle flows ended per housekeeping pass: bounded work between polls.
 constexpr unsigned kExpireBudget = 64;
+// Outer tunnel flows (VTEP to VTEP) per worker: few, but each carries many
+// inner flows.
+constexpr uint32_t kTunnelFlows = 4096;
+
+uint16_t load_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+
+// Suricata decodes no transport header in an IP fragment: rules see a
+// fragment at the IP level only (its payload is the IP payload), and it
+// belongs to no flow. The reassembled datagram is what gets the transport
+// layer. Called for outermost IPv4 fragments, which go to reassembly.
+void ip_level_only(PacketView& pv, const uint8_t* frame, uint32_t frame_len) {
+    pv.has_l4 = false;
+    pv.l4_offset = 0;
+    pv.src_port = pv.dst_port = 0;
+    pv.tcp_flags = 0;
+    pv.tcp_seq = pv.tcp_ack = 0;
+    pv.tcp_window = 0;
+    pv.icmp_type = pv.icmp_code = 0;
+    pv.icmp_id = pv.icmp_seq = 0;
+    const uint32_t total_len = load_be16(frame + pv.l3_offset + 2);
+    const uint32_t start = uint32_t(pv.l3_offset) + pv.l3_len;
+    const uint32_t end = std::min(frame_len, uint32_t(pv.l3_offset) + total_len);
+    pv.payload_offset = uint16_t(start);
+    pv.payload_len = uint16_t(end > start ? end - start : 0);
+    pv.wire_payload_len = total_len > pv.l3_len ? total_len - pv.l3_len : 0;
+}
 
 Nanos wall_clock_ns() {
     timespec ts{};
@@ -34,11 +64,23 @@ Nanos wall_clock_ns() {
 
 Result<std::unique_ptr<Worker>> Worker::create(unsigned id, const WorkerIo& io,
                                                const FlowTableConfig& flows, RecordRing* out,
-                                               WorkerSignals* signals, uint32_t burst) {
+                                               WorkerSignals* signals, uint32_t burst,
+                                               const StreamConfig& streams) {
     std::unique_ptr<Worker> w(new Worker(id, io, out, signals, burst));
     auto table = FlowTable::create(flows, &Worker::on_flow_end, w.get());
     if (!table) return table.error();
     w->flows_ = std::move(*table);
+    FlowTableConfig outer = flows;
+    outer.capacity = kTunnelFlows;
+    const std::string outer_name = "sg_tunnels_" + std::to_string(id);
+    outer.name = outer_name.c_str();
+    auto tunnels = FlowTable::create(outer, &Worker::on_tunnel_flow_end, w.get());
+    if (!tunnels) return tunnels.error();
+    w->tunnel_flows_ = std::move(*tunnels);
+    w->defrag_ = std::make_unique<Ipv4Defrag>();
+    auto tracker = StreamTracker::create(streams);
+    if (!tracker) return tracker.error();
+    w->streams_ = std::move(*tracker);
     return w;
 }
 
@@ -89,7 +131,15 @@ int Worker::run() {
         // to track() (a flow found idle past its timeout starts over) and
         // to eviction: a sweep there would depend on how far this worker's
         // clock happened to run ahead, and results must not.
-        if (!signals_->lossless && clock_) flows_->expire(clock_, kExpireBudget);
+        if (!signals_->lossless && clock_) {
+            matcher_ = rules_ ? rules_->matcher(id_) : nullptr; // for the flows' last stream inspection
+            flows_->expire(clock_, kExpireBudget);
+            matcher_ = nullptr;
+        }
+        if (!signals_->lossless && clock_) tunnel_flows_->expire(clock_, kExpireBudget);
+        // Live, hardware RSS: an idle worker still ends its windows on time,
+        // so the reporter is not held back waiting for it.
+        if (counter_ && !window_ticks_ && !signals_->lossless) on_window(live_now() / window_);
         sync_flow_counters();
         if (rules_) rules_->quiescent(id_);
         if (++idle >= kIdleSpinsBeforeYield) {
@@ -100,12 +150,52 @@ int Worker::run() {
         }
     }
     flush_tx();
+    matcher_ = rules_ ? rules_->matcher(id_) : nullptr; // for the flows' last stream inspection
     flows_->flush();
+    tunnel_flows_->flush();
+    matcher_ = nullptr;
+    // The last window, with the flows the flush just ended.
+    if (counter_) {
+        if (WindowSummary* last = counter_->take_final()) hand_over(last);
+    }
     sync_flow_counters();
     counters_.ring_drops = out_->drops();
     if (rules_) rules_->offline(id_);
     finished_.store(true, std::memory_order_release);
     return 0;
+}
+
+void Worker::set_detection(std::unique_ptr<WindowCounter> counter, Nanos window, bool ticks) {
+    counter_ = std::move(counter);
+    window_ = window ? window : kNsPerSec;
+    window_ticks_ = ticks;
+}
+
+void Worker::on_window(uint64_t index) {
+    if (!counter_) return;
+    if (signals_->lossless) {
+        // Replay: every window reaches the reporter; wait for a free block
+        // rather than fold two windows into one.
+        while (index > counter_->current_index() && !counter_->can_advance()) rte_pause();
+    }
+    if (WindowSummary* done = counter_->advance(index)) hand_over(done);
+    counters_.window_overruns = counter_->overruns();
+}
+
+void Worker::hand_over(WindowSummary* s) {
+    Record rec;
+    rec.kind = RecordKind::window;
+    rec.worker = uint8_t(id_);
+    rec.window = WindowRecord{s, counter_.get()};
+    if (signals_->lossless) {
+        out_->push_wait(rec);
+        ++counters_.windows;
+    } else if (out_->push(rec)) {
+        ++counters_.windows;
+    } else {
+        counter_->give_back(s);  // the reporter is behind: this window is lost to detection
+        ++counters_.windows_dropped;
+    }
 }
 
 void Worker::process_burst(rte_mbuf** pkts, unsigned n) {
@@ -115,9 +205,16 @@ void Worker::process_burst(rte_mbuf** pkts, unsigned n) {
     // burst tells a reload that this worker no longer uses the old one.
     matcher_ = rules_ ? rules_->matcher(id_) : nullptr;
     for (unsigned i = 0; i < n; ++i) {
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        if (is_window_tick(pkts[i])) {
+            // The dispatcher's cut between two windows, in-band.
+            on_window(window_tick_index(pkts[i]));
+            continue;
+        }
+        if (i + 1 < n && !is_window_tick(pkts[i + 1])) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         process_packet(pkts[i], fallback_now);
     }
+    // Hardware RSS: this worker's own clock ends windows.
+    if (counter_ && !window_ticks_ && clock_) on_window(clock_ / window_);
     sync_flow_counters();
     counters_.ring_drops = out_->drops();
     matcher_ = nullptr;
@@ -147,6 +244,7 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     if (anomaly != Anomaly::none) ++counters_.anomalies[unsigned(anomaly)];
     if (pv.vlan_count) ++counters_.vlan;
     if (pv.tunnel.type != TunnelType::none) ++counters_.tunnelled[unsigned(pv.tunnel.type)];
+    if (pv.tunnel.depth) track_tunnel_flow(pv, len, now);
 
     switch (pv.l3) {
     case L3Type::ipv4: ++counters_.ipv4; break;
@@ -164,24 +262,24 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
         case kProtoIcmpv6: ++counters_.icmpv6; break;
         default: ++counters_.other_l4; break;
         }
-        // Later fragments carry no ports: they are counted, not tracked.
-        // A packet whose transport header is broken is not tracked either.
-        const bool l4_expected = pv.ip_proto == kProtoTcp || pv.ip_proto == kProtoUdp ||
-                                 pv.ip_proto == kProtoIcmp || pv.ip_proto == kProtoIcmpv6;
-        Flow* flow = nullptr;
-        unsigned dir = 0;
-        if (!pv.later_fragment && (pv.has_l4 || !l4_expected)) {
-            bool from_a = true;
-            const FlowKey key = make_flow_key(pv, from_a);
-            bool created = false;
-            flow = &flows_->track(key, FlowTable::flow_hash(key), from_a, pv, len, now, dir, created);
+        // Outermost IPv4 fragments go to reassembly; the fragment itself is
+        // matched at the IP level, and the datagram it completes (if any)
+        // right after it, as a packet of its own.
+        std::span<const uint8_t> reassembled;
+        if (pv.l3 == L3Type::ipv4 && pv.fragment) {
+            reassembled = defrag_->add(frame, view_len, pv, now);
+            if (pv.tunnel.depth == 0) ip_level_only(pv, frame, view_len);
         }
-        bool drop = false;
-        if (matcher_)
-            matcher_->inspect(pv, frame, flow, dir, [&](const RuleHit& hit) {
-                drop = drop || hit.drop;
-                send_alert(hit, pv, flow, dir, now, signals_->lossless ? pcap_cnt(m) : 0);
-            });
+        const uint64_t packet_number = signals_->lossless ? pcap_cnt(m) : 0;
+        alert_link_ = dlt_of(link_type_of(m->port));
+        bool drop = inspect_ip(pv, frame, view_len, len, now, packet_number);
+        if (!reassembled.empty()) {
+            PacketView whole;
+            const auto whole_len = uint32_t(reassembled.size());
+            decode(reassembled.data(), whole_len, whole, link_type_of(m->port));
+            drop = inspect_ip(whole, reassembled.data(), whole_len, whole_len, now, packet_number, true) || drop;
+        }
+        if (drop && !io_.peer_port && outputs_.simulate_ips) ++counters_.rule_drops;
         if (drop && io_.peer_port) {
             ++counters_.rule_drops;
             rte_pktmbuf_free(m);
@@ -191,11 +289,70 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     forward_or_free(m);
 }
 
+bool Worker::inspect_ip(PacketView& pv, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len, Nanos now,
+                        uint64_t packet_number, bool reassembled) {
+    // Later fragments carry no ports: they are counted, not tracked.
+    // A packet whose transport header is broken is not tracked either.
+    const bool l4_expected = pv.ip_proto == kProtoTcp || pv.ip_proto == kProtoUdp ||
+                             pv.ip_proto == kProtoIcmp || pv.ip_proto == kProtoIcmpv6;
+    Flow* flow = nullptr;
+    unsigned dir = 0;
+    bool created = false;
+    if (!pv.later_fragment && (pv.has_l4 || !l4_expected)) {
+        bool from_a = true;
+        const FlowKey key = make_flow_key(pv, from_a);
+        flow = &flows_->track(key, FlowTable::flow_hash(key), from_a, pv, wire_len, now, dir, created);
+    }
+    // Detectors count what crossed the wire: the fragments, not the
+    // datagram rebuilt from them (its flow is still classified).
+    if (counter_ && reassembled) {
+        if (created) counter_->classify_flow(*flow);
+    } else if (counter_) {
+        if (created) counter_->classify_flow(*flow);
+        counter_->observe(pv, flow, dir, created, wire_len, now);
+    }
+    bool drop = false;
+    alert_frame_ = frame;
+    alert_frame_len_ = frame_len;
+    if (matcher_) {
+        const StreamInspection stream = flow ? streams_->on_packet(*flow, dir, pv, frame) : StreamInspection{};
+        matcher_->inspect(pv, frame, flow, dir, stream, [&](const RuleHit& hit) {
+            drop = drop || hit.drop;
+            send_alert(hit, pv, flow, dir, now, packet_number);
+        });
+        if (flow) streams_->inspected(*flow, dir, stream);
+    }
+    alert_frame_ = nullptr;  // stream pseudo-packets (flow end) carry no packet
+    alert_frame_len_ = 0;
+    return drop;
+}
+
+// The outer flow of a tunnelled frame (VTEP to VTEP), in a table of its own:
+// it is not one of the flows the inner packets make, and its share on this
+// worker is merged with the other workers' by the reporter.
+void Worker::track_tunnel_flow(const PacketView& pv, uint32_t wire_len, Nanos now) {
+    PacketView outer;
+    outer.l3 = pv.tunnel.outer_ipv6 ? L3Type::ipv6 : L3Type::ipv4;
+    outer.src = pv.tunnel.outer_src;
+    outer.dst = pv.tunnel.outer_dst;
+    outer.ip_proto = pv.tunnel.outer_proto;
+    outer.has_l4 = pv.tunnel.outer_proto == kProtoUdp;
+    outer.src_port = pv.tunnel.outer_src_port;
+    outer.dst_port = pv.tunnel.outer_dst_port;
+    bool from_a = true;
+    const FlowKey key = make_flow_key(outer, from_a);
+    unsigned dir = 0;
+    bool created = false;
+    tunnel_flows_->track(key, FlowTable::flow_hash(key), from_a, outer, wire_len, now, dir, created);
+    if (created) ++counters_.tunnel_flows_created;
+}
+
 void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now,
                         uint64_t packet_number) {
     Record rec;
     rec.kind = RecordKind::alert;
     rec.worker = uint8_t(id_);
+    rec.alert = AlertRecord{};  // the union starts as a flow_end: clear every alert field
     AlertRecord& a = rec.alert;
     a.ts = now;
     a.has_flow = flow != nullptr;
@@ -209,11 +366,36 @@ void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* fl
     a.dir = uint8_t(dir);
     a.generation = matcher_->database()->generation();
     a.rule_index = hit.rule_index;
-    a.dropped = hit.drop && io_.peer_port != nullptr;
+    a.dropped = hit.drop && (io_.peer_port != nullptr || outputs_.simulate_ips);
     a.pcap_cnt = packet_number;
+    a.tunnel_depth = pv.tunnel.depth;
+    if (pv.tunnel.depth) {
+        a.outer_src = pv.tunnel.outer_src;
+        a.outer_dst = pv.tunnel.outer_dst;
+        a.outer_src_port = pv.tunnel.outer_src_port;
+        a.outer_dst_port = pv.tunnel.outer_dst_port;
+        a.outer_proto = pv.tunnel.outer_proto;
+    }
+    a.link_type = alert_link_;
     ++counters_.alerts;
-    if (signals_->lossless) out_->push_wait(rec);
-    else out_->push(rec);
+    // The packet goes along only when the reporter will write it: every
+    // alert's with eve packet logging, a drop's for eve's drop event.
+    const bool attach = alert_frame_ && (outputs_.packet_bytes == WorkerOutputs::PacketBytes::all ||
+                                         (outputs_.packet_bytes == WorkerOutputs::PacketBytes::drops && hit.drop));
+    unsigned n = 1;
+    if (attach) {
+        const uint32_t len = std::min<uint32_t>(alert_frame_len_, kFrameView);
+        a.packet_len = uint16_t(len);
+        for (uint32_t off = 0; off < len; off += kAlertPacketChunk) {
+            Record& c = alert_batch_[n++];
+            c.kind = RecordKind::alert_packet;
+            c.worker = uint8_t(id_);
+            c.alert_packet.len = uint16_t(std::min<uint32_t>(kAlertPacketChunk, len - off));
+            std::memcpy(c.alert_packet.bytes, alert_frame_ + off, c.alert_packet.len);
+        }
+    }
+    alert_batch_[0] = rec;
+    out_->push_all(alert_batch_, n, signals_->lossless);
 }
 
 void Worker::forward_or_free(rte_mbuf* m) {
@@ -250,13 +432,58 @@ void Worker::sync_flow_counters() {
     counters_.flows_expired = c.expired;
     counters_.flows_evicted = c.evicted;
     counters_.flows_active = c.active;
+    const DefragCounters& d = defrag_->counters();
+    counters_.defrag_reassembled = d.reassembled;
+    counters_.defrag_timed_out = d.timed_out;
+    counters_.defrag_table_full = d.table_full;
+    counters_.defrag_too_large = d.too_large;
+    counters_.defrag_invalid = d.invalid;
+    counters_.defrag_overlaps = d.overlaps;
+    counters_.defrag_tunnelled = d.tunnelled;
+    const StreamCounters& s = streams_->counters();
+    counters_.stream_attached = s.attached;
+    counters_.stream_pool_exhausted = s.pool_exhausted;
+    counters_.stream_inspections = s.inspections;
+    counters_.stream_bytes_inspected = s.bytes_inspected;
+    counters_.stream_retransmitted_bytes = s.retransmitted;
+    counters_.stream_gaps = s.gaps;
+    counters_.stream_bytes_skipped = s.skipped;
+    counters_.stream_ooo_dropped_bytes = s.ooo_dropped;
+}
+
+// The flow ends: what its TCP streams still hold is inspected now, ACKed or
+// not (Suricata does the same with pseudo packets), then the buffers go back
+// to the pool. Alerts carry the flow's addresses as sent from that direction.
+void Worker::inspect_stream_end(const Flow& flow) {
+    StreamInspection inspected[2];
+    if (matcher_) {
+        Flow scratch = flow; // matching may set flowbits: the flow is over, keep them apart
+        for (unsigned dir = 0; dir < 2; ++dir) {
+            inspected[dir] = streams_->at_flow_end(flow, dir);
+            if (!inspected[dir].chunks.count) continue;
+            const PacketView pv = stream_end_packet(flow, dir);
+            matcher_->inspect(pv, nullptr, &scratch, dir, inspected[dir],
+                              [&](const RuleHit& hit) { send_alert(hit, pv, &flow, dir, clock_, 0); });
+        }
+    }
+    streams_->release(flow, inspected);
 }
 
 void Worker::on_flow_end(void* self, const Flow& flow, FlowEnd why) {
     auto* w = static_cast<Worker*>(self);
+    if (w->counter_) w->counter_->flow_ended(flow);
+    w->inspect_stream_end(flow);
+    w->send_flow_end(flow, why, /*tunnel_outer=*/false);
+}
+
+void Worker::on_tunnel_flow_end(void* self, const Flow& flow, FlowEnd why) {
+    static_cast<Worker*>(self)->send_flow_end(flow, why, /*tunnel_outer=*/true);
+}
+
+void Worker::send_flow_end(const Flow& flow, FlowEnd why, bool tunnel_outer) {
     Record rec;
     rec.kind = RecordKind::flow_end;
-    rec.worker = uint8_t(w->id_);
+    rec.worker = uint8_t(id_);
     FlowEndRecord& r = rec.flow_end;
     r.key = flow.key;
     r.first_seen = flow.first_seen;
@@ -272,8 +499,9 @@ void Worker::on_flow_end(void* self, const Flow& flow, FlowEnd why) {
     r.why = uint8_t(why);
     r.initiator_is_a = flow.initiator_is_a;
     r.midstream = flow.midstream;
-    if (w->signals_->lossless) w->out_->push_wait(rec);
-    else w->out_->push(rec);
+    r.tunnel_outer = tunnel_outer;
+    if (signals_->lossless) out_->push_wait(rec);
+    else out_->push(rec);
 }
 
 } // namespace sg

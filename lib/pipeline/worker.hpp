@@ -14,11 +14,14 @@
 #include <rte_config.h>
 
 #include "core/time.hpp"
+#include "detect/window_counter.hpp"
+#include "defrag/ipv4_defrag.hpp"
 #include "flow/flow_table.hpp"
 #include "match/matcher.hpp"
 #include "pipeline/rules_slot.hpp"
 #include "pipeline/counters.hpp"
 #include "queue/record_ring.hpp"
+#include "stream/stream_tracker.hpp"
 
 struct rte_mbuf;
 struct rte_ring;
@@ -50,6 +53,19 @@ struct WorkerIo {
     rte_ring* tx_ring = nullptr;
 };
 
+// What a worker sends with its alerts (control side, before run()).
+struct WorkerOutputs {
+    enum class PacketBytes : uint8_t {
+        none,   // no eve output: the reporter needs no packet bytes
+        drops,  // the packets of drop / reject rule matches (eve's drop events)
+        all,    // every alert's packet (eve `packet`, Suricata's alert `packet: yes`)
+    };
+    PacketBytes packet_bytes = PacketBytes::none;
+    // Replay as if inline (Suricata's --simulate-ips): drop rules count as
+    // drops, though there is no peer port to withhold the packet from.
+    bool simulate_ips = false;
+};
+
 // Flags the control side raises; workers read them only when idle.
 struct WorkerSignals {
     std::atomic<bool> stop{false};        // live mode: finish now
@@ -59,10 +75,12 @@ struct WorkerSignals {
 
 class alignas(RTE_CACHE_LINE_SIZE) Worker {
 public:
-    // Control side: builds the worker and its flow table (named per worker).
+    // Control side: builds the worker, its flow table (named per worker) and
+    // its pool of TCP stream buffers.
     static Result<std::unique_ptr<Worker>> create(unsigned id, const WorkerIo& io,
                                                   const FlowTableConfig& flows, RecordRing* out,
-                                                  WorkerSignals* signals, uint32_t burst);
+                                                  WorkerSignals* signals, uint32_t burst,
+                                                  const StreamConfig& streams = StreamConfig{});
 
     // lcore entry point: polls until stopped or the input is done, then ends
     // every flow (their records go to the reporter) and returns.
@@ -74,6 +92,12 @@ public:
 
     // Control side, before run(): the signature rules this worker applies.
     void set_rules(RulesSlot* rules) { rules_ = rules; }
+    // Control side, before run(): behavioural counting in windows of
+    // `window` packet time. With `ticks` the dispatcher says in-band when a
+    // window ends (software dispatch); else the worker's own clock does.
+    void set_detection(std::unique_ptr<WindowCounter> counter, Nanos window, bool ticks);
+    // Control side, before run(): what alerts carry (WorkerOutputs).
+    void set_outputs(const WorkerOutputs& outputs) { outputs_ = outputs; }
 
     unsigned id() const { return id_; }
     const WorkerCounters& counters() const { return counters_; }
@@ -81,6 +105,7 @@ public:
     RecordRing* ring() const { return out_; }
 
     static void on_flow_end(void* self, const Flow& flow, FlowEnd why);
+    static void on_tunnel_flow_end(void* self, const Flow& flow, FlowEnd why);
 
 private:
     Worker(unsigned id, const WorkerIo& io, RecordRing* out, WorkerSignals* signals, uint32_t burst);
@@ -90,14 +115,28 @@ private:
     void send_alert(const RuleHit& hit, const PacketView& pv, const Flow* flow, unsigned dir, Nanos now,
                     uint64_t packet_number);
     void flush_tx();
+    // The IP part of process_packet: flow, signatures; true: drop the packet.
+    // `reassembled`: a datagram rebuilt from fragments (not a wire packet).
+    bool inspect_ip(PacketView& pv, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len, Nanos now,
+                    uint64_t packet_number, bool reassembled = false);
+    void track_tunnel_flow(const PacketView& pv, uint32_t wire_len, Nanos now);
+    void send_flow_end(const Flow& flow, FlowEnd why, bool tunnel_outer);
     void sync_flow_counters();
+    void inspect_stream_end(const Flow& flow);
     Nanos live_now() const;
+
+    void on_window(uint64_t index);
+    void hand_over(WindowSummary* s);
 
     unsigned id_;
     WorkerIo io_;
     std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<StreamTracker> streams_; // raw-stream reassembly of the TCP flows
     RulesSlot* rules_ = nullptr;     // the current rule set (hot-reloadable)
     Matcher* matcher_ = nullptr;     // this worker's matcher of it, during a burst
+    std::unique_ptr<WindowCounter> counter_; // behavioural counting (null: no deployments)
+    Nanos window_ = kNsPerSec;
+    bool window_ticks_ = false;
     RecordRing* out_;
     WorkerSignals* signals_;
     uint32_t burst_;
@@ -107,6 +146,16 @@ private:
     double ns_per_tsc_ = 1.0;
     WorkerCounters counters_;
     std::atomic<bool> finished_{false};
+    std::unique_ptr<Ipv4Defrag> defrag_;        // IPv4 fragments being reassembled
+    std::unique_ptr<FlowTable> tunnel_flows_;   // this worker's share of the outer tunnel flows
+    WorkerOutputs outputs_;
+    // The packet send_alert() attaches (set around inspect: the frame, or a
+    // reassembled datagram; null for stream pseudo-packets).
+    const uint8_t* alert_frame_ = nullptr;
+    uint32_t alert_frame_len_ = 0;
+    uint16_t alert_link_ = 1;  // its libpcap link type (dlt_of)
+    // An alert and the records carrying its packet, enqueued together.
+    Record alert_batch_[1 + (kFrameView + kAlertPacketChunk - 1) / kAlertPacketChunk];
 
     rte_mbuf* tx_pending_[kMaxBurst];
     unsigned nb_tx_pending_ = 0;

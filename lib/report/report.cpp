@@ -58,6 +58,13 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
     r["packets"] = t.packets;
     r["bytes"] = t.bytes;
     r["flows"] = t.flows_created;
+    r["tunnel_flows"] = results.tunnel_flows;  // outer flows of tunnels, merged over the workers
+    r["drops"] = results.drops;                // inline, or simulated (--simulate-ips)
+    // Each datagram's fragments meet on one worker, so these do not depend
+    // on the number of workers; timeouts and a full table do (runtime).
+    r["defrag"] = {{"reassembled", t.defrag_reassembled}, {"overlaps", t.defrag_overlaps},
+                   {"invalid", t.defrag_invalid}, {"too_large", t.defrag_too_large},
+                   {"tunnelled", t.defrag_tunnelled}};
     r["protocols"] = {{"ipv4", t.ipv4}, {"ipv6", t.ipv6}, {"arp", t.arp}, {"other_l3", t.other_l3},
                       {"tcp", t.tcp}, {"udp", t.udp}, {"icmp", t.icmp}, {"icmpv6", t.icmpv6},
                       {"other_l4", t.other_l4}, {"vlan", t.vlan}, {"fragments", t.fragments}};
@@ -80,7 +87,14 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         alerts.push_back({{"sid", sid}, {"gid", c.gid}, {"rev", c.rev}, {"msg", c.msg},
                           {"classtype", c.classtype}, {"count", c.count}});
     r["alerts"] = alerts;
-    r["attributions"] = nlohmann::json::array();
+    r["attributions"] = results.attributions;
+    const DetectionCounters& d = results.detection;
+    r["detection"] = {{"windows", d.windows},
+                      {"attributions", d.attributions},
+                      {"transit_packets", d.transit_packets},
+                      {"hosts_overflow", d.hosts_overflow},
+                      {"activity_evictions", d.activity_evictions},
+                      {"late_summaries", d.late_summaries}};
     r["incidents"] = nlohmann::json::array();
 
     // Figures that depend on the number of workers or on timing.
@@ -95,7 +109,12 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"software_dispatch", ctx.software_dispatch},
         {"flows_expired", t.flows_expired},
         {"flows_evicted", t.flows_evicted},
+        {"defrag_timed_out", t.defrag_timed_out},
+        {"defrag_table_full", t.defrag_table_full},
+        {"tunnel_flow_parts", results.tunnel_flow_parts},
+        {"alert_packets_lost", results.alert_packets_lost},
         {"flow_records", results.records},
+        {"window_summaries", results.detection.summaries},
         {"alerts_gated", results.alerts_gated},
         {"alerts_suppressed", results.alerts_suppressed},
         {"alerts_rate_filtered", results.alerts_rate_filtered},

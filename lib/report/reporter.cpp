@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.hpp"
+#include "detect/window_counter.hpp"
 #include "flow/flow_table.hpp"
+#include "parse/decode.hpp"
 #include "parse/packet_view.hpp"
 
 namespace sg {
@@ -39,6 +41,43 @@ const char* flow_end_name(uint8_t why) {
     return "?";
 }
 
+// Standard base64 (RFC 4648, with padding), as Suricata writes `packet`.
+std::string base64(const std::string& in) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
+        for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
+    }
+    if (i < in.size()) {
+        uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+        if (i + 1 < in.size()) v |= uint32_t(uint8_t(in[i + 1])) << 8;
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+// The decoder's link type for a libpcap DLT number (dlt_of's inverse).
+LinkType link_of_dlt(uint16_t dlt) {
+    switch (dlt) {
+    case 12: case 14: case 101: return LinkType::raw;
+    case 228: return LinkType::ipv4;
+    case 229: return LinkType::ipv6;
+    case 113: return LinkType::linux_sll;
+    case 276: return LinkType::linux_sll2;
+    case 0: return LinkType::null_host;
+    case 108: return LinkType::loop;
+    default: return LinkType::ethernet;
+    }
+}
+
+uint16_t be16(const std::string& b, size_t at) { return uint16_t(uint8_t(b[at]) << 8 | uint8_t(b[at + 1])); }
+
 // Orders flows for the top list; ties broken by identity so the list is the
 // same whatever the order records arrived in.
 bool bigger(const FlowSummary& x, const FlowSummary& y) {
@@ -62,6 +101,8 @@ Reporter::~Reporter() {
 void Reporter::start(std::vector<RecordRing*> rings) {
     rings_ = std::move(rings);
     orderer_.set_workers(unsigned(rings_.size()));
+    pending_.assign(rings_.size(), PendingAlert{});
+    last_tunnel_flush_ = std::chrono::steady_clock::now();
     last_release_ = std::chrono::steady_clock::now();
     running_.store(true);
     thread_ = std::thread([this] {
@@ -85,9 +126,21 @@ void Reporter::loop() {
             while (drain_once()) {
             }
             release_ordered(/*all=*/true);
+            flush_tunnel_flows(/*all=*/true);
             break;
         }
+        // Live: outer tunnel flows idle long enough are reported, once a second.
+        if (max_hold_.count() && std::chrono::steady_clock::now() - last_tunnel_flush_ >= std::chrono::seconds(1)) {
+            last_tunnel_flush_ = std::chrono::steady_clock::now();
+            flush_tunnel_flows(/*all=*/false);
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (detection_) {
+        detection_->finish();
+        for (const Attribution* a : detection_->attributions())
+            results_.attributions.push_back(to_json(*a, detection_->ownership()));
+        results_.detection = detection_->counters();
     }
     const AlertGateCounters& g = gate_.counters();
     results_.alerts_suppressed = g.suppressed;
@@ -129,12 +182,80 @@ void Reporter::handle(const Record& r) {
         orderer_.observe(r.worker, r.flow_end.last_seen);  // the worker's time moved on
         on_flow_end(r.flow_end);
         break;
-    case RecordKind::alert: {
-        AlertRecord earliest;
-        if (orderer_.push(r.worker, r.alert, earliest)) on_alert(earliest);  // the hold was full
+    case RecordKind::window:
+        if (detection_) detection_->add_window(r.worker, *r.window.summary);
+        r.window.owner->give_back(r.window.summary);  // merged: the worker may reuse it
+        break;
+    case RecordKind::alert:
+        if (r.worker < pending_.size() && pending_[r.worker].active) {
+            ++results_.alert_packets_lost;  // cannot happen: an alert and its packet are enqueued at once
+            hold_alert(r.worker, pending_[r.worker].alert);
+            pending_[r.worker].active = false;
+        }
+        if (r.alert.packet_len && r.worker < pending_.size()) {
+            PendingAlert& p = pending_[r.worker];
+            p.active = true;
+            p.alert = r.alert;
+            p.bytes.clear();
+            break;
+        }
+        hold_alert(r.worker, r.alert);
+        break;
+    case RecordKind::alert_packet:
+        on_alert_packet(r.worker, r.alert_packet);
         break;
     }
+}
+
+void Reporter::hold_alert(unsigned worker, AlertRecord a) {
+    AlertRecord earliest;
+    if (orderer_.push(worker, a, earliest)) on_alert(earliest);  // the hold was full
+}
+
+void Reporter::on_alert_packet(unsigned worker, const AlertPacketRecord& chunk) {
+    if (worker >= pending_.size() || !pending_[worker].active) {
+        ++results_.alert_packets_lost;
+        return;
     }
+    PendingAlert& p = pending_[worker];
+    p.bytes.append(reinterpret_cast<const char*>(chunk.bytes), std::min<size_t>(chunk.len, kAlertPacketChunk));
+    if (p.bytes.size() < p.alert.packet_len) return;
+    // Complete: keep the bytes while the orderer holds the alert.
+    uint32_t slot;
+    if (!free_packets_.empty()) {
+        slot = free_packets_.back();
+        free_packets_.pop_back();
+        packets_[slot] = std::move(p.bytes);
+    } else {
+        slot = uint32_t(packets_.size());
+        packets_.push_back(std::move(p.bytes));
+    }
+    p.alert.packet_ref = slot + 1;
+    p.active = false;
+    hold_alert(worker, p.alert);
+}
+
+std::string Reporter::take_packet(uint32_t ref) {
+    if (ref == 0 || ref > packets_.size()) return {};
+    std::string bytes = std::move(packets_[ref - 1]);
+    packets_[ref - 1].clear();
+    free_packets_.push_back(ref - 1);
+    return bytes;
+}
+
+void Reporter::set_detection(std::unique_ptr<DetectionEngine> engine) {
+    detection_ = std::move(engine);
+    if (!detection_) return;
+    detection_->set_on_open([this](const Attribution& a) {
+        if (!eve_) return;
+        nlohmann::json ev;
+        ev["timestamp"] = format_timestamp(a.first_seen);
+        ev["event_type"] = "attribution";
+        ev["attribution"] = to_json(a, detection_->ownership());
+        const std::string line = ev.dump();
+        std::fwrite(line.data(), 1, line.size(), eve_);
+        std::fputc('\n', eve_);
+    });
 }
 
 void Reporter::set_rules(std::shared_ptr<const MatchDatabase> db) {
@@ -166,6 +287,7 @@ const Deployment* Reporter::deployment_of(const IpAddress& ip) const {
 }
 
 void Reporter::on_alert(const AlertRecord& a) {
+    const std::string packet = take_packet(a.packet_ref);
     std::shared_ptr<const MatchDatabase> db;
     std::shared_ptr<const std::vector<rules::RuleFilters>> filters;
     {
@@ -191,7 +313,35 @@ void Reporter::on_alert(const AlertRecord& a) {
     c.msg = rule.msg;
     c.classtype = rule.classtype;
     ++c.count;
+    if (detection_) {
+        // The attacker: the side the rule names with `target:` as the
+        // other one, else the flow's initiator (the exploit's sender, the
+        // miner that connects to its pool, the infected host calling home).
+        const bool from_initiator = !a.has_flow || a.dir == 0;
+        AlertFacts facts;
+        facts.ts = a.ts;
+        facts.attacker = from_initiator ? a.src : a.dst;
+        facts.victim = from_initiator ? a.dst : a.src;
+        if (rule.target == rules::Target::dest_ip) {
+            facts.attacker = a.src;
+            facts.victim = a.dst;
+        } else if (rule.target == rules::Target::src_ip) {
+            facts.attacker = a.dst;
+            facts.victim = a.src;
+        }
+        facts.sid = rule.sid;
+        facts.priority = rule.priority;
+        facts.classtype = &rule.classtype;
+        detection_->on_alert(facts);
+    }
 
+    const bool verdict_drop = (options_.inline_mode || options_.simulate_ips) &&
+                              (options_.simulate_ips
+                                   ? (verdict.rate_action ? (*verdict.rate_action == rules::Action::drop ||
+                                                             *verdict.rate_action == rules::Action::reject)
+                                                          : a.dropped)
+                                   : a.dropped);
+    if (verdict_drop) ++results_.drops;
     if (!eve_) return;
     const Deployment* src_dep = deployment_of(a.src);
     const Deployment* dst_dep = deployment_of(a.dst);
@@ -215,9 +365,13 @@ void Reporter::on_alert(const AlertRecord& a) {
     const char* proto = proto_name(a.proto);
     ev["proto"] = proto ? proto : std::to_string(a.proto);
     // A rate_filter's drop or reject shows as blocked; the packet's own
-    // verdict was the worker's (see AlertGate).
-    const bool blocked = a.dropped || (verdict.rate_action && (*verdict.rate_action == rules::Action::drop ||
-                                                               *verdict.rate_action == rules::Action::reject));
+    // verdict was the worker's (see AlertGate). Simulated IPS has no
+    // packet to withhold, so its verdict is the alert's final action, as
+    // Suricata decides it: a rate_filter's new action replaces the rule's.
+    const bool rate_drop = verdict.rate_action && (*verdict.rate_action == rules::Action::drop ||
+                                                   *verdict.rate_action == rules::Action::reject);
+    const bool dropped = options_.simulate_ips ? (verdict.rate_action ? rate_drop : a.dropped) : a.dropped;
+    const bool blocked = options_.simulate_ips ? dropped : a.dropped || rate_drop;
     ev["alert"] = {{"action", blocked ? "blocked" : "allowed"},
                    {"gid", rule.gid},
                    {"signature_id", rule.sid},
@@ -230,12 +384,110 @@ void Reporter::on_alert(const AlertRecord& a) {
                        {"target_deployment", dst_dep ? nlohmann::json(dst_dep->name) : nlohmann::json()},
                        {"rules_generation", a.generation}};
     if (verdict.rate_action) ev["safeguard"]["rate_filter"] = rules::action_name(*verdict.rate_action);
+    if (a.tunnel_depth) {
+        // The outermost headers of a tunnelled packet, as Suricata's `tunnel`.
+        const char* outer = proto_name(a.outer_proto);
+        ev["tunnel"] = {{"src_ip", a.outer_src.to_string()},
+                        {"src_port", a.outer_src_port},
+                        {"dest_ip", a.outer_dst.to_string()},
+                        {"dest_port", a.outer_dst_port},
+                        {"proto", outer ? outer : (a.outer_proto == kProtoGre ? "GRE" : std::to_string(a.outer_proto))},
+                        {"depth", a.tunnel_depth}};
+        if (a.pcap_cnt) ev["tunnel"]["pcap_cnt"] = a.pcap_cnt;
+    }
+    if (options_.eve_packet && !packet.empty()) {
+        ev["packet"] = base64(packet);
+        ev["packet_info"] = {{"linktype", a.link_type}};
+    }
+    const std::string line = ev.dump();
+    std::fwrite(line.data(), 1, line.size(), eve_);
+    std::fputc('\n', eve_);
+    if (dropped && (options_.inline_mode || options_.simulate_ips)) write_drop_event(a, rule, *db, packet);
+}
+
+// Suricata 7's drop event for a packet a rule dropped: the packet's header
+// fields (read from its bytes, when the worker sent them) and the alert
+// that dropped it.
+void Reporter::write_drop_event(const AlertRecord& a, const rules::Rule& rule, const MatchDatabase& db,
+                                const std::string& packet) {
+    nlohmann::json ev;
+    ev["timestamp"] = format_timestamp(a.ts);
+    if (a.has_flow) {
+        FlowEndRecord f{};
+        f.key = a.flow_key;
+        f.first_seen = a.flow_first_seen;
+        ev["flow_id"] = flow_output_id(f);
+    }
+    if (a.pcap_cnt) ev["pcap_cnt"] = a.pcap_cnt;
+    ev["event_type"] = "drop";
+    ev["src_ip"] = a.src.to_string();
+    ev["dest_ip"] = a.dst.to_string();
+    if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
+        ev["src_port"] = a.src_port;
+        ev["dest_port"] = a.dst_port;
+    }
+    const char* proto = proto_name(a.proto);
+    ev["proto"] = proto ? proto : std::to_string(a.proto);
+    if (a.has_flow) ev["direction"] = a.dir == 0 ? "to_server" : "to_client";
+    nlohmann::json drop = nlohmann::json::object();
+    PacketView pv;
+    if (!packet.empty())
+        decode(reinterpret_cast<const uint8_t*>(packet.data()), uint32_t(packet.size()), pv, link_of_dlt(a.link_type));
+    const size_t ip = pv.l3_offset;
+    if (pv.l3 == L3Type::ipv4) {
+        drop["len"] = be16(packet, ip + 2);
+        drop["tos"] = pv.ip_tos;
+        drop["ttl"] = pv.ttl;
+        drop["ipid"] = pv.ip_id;
+    } else if (pv.l3 == L3Type::ipv6) {
+        drop["len"] = be16(packet, ip + 4);
+        drop["tc"] = pv.ip_tos;
+        drop["hoplimit"] = pv.ttl;
+    }
+    if (pv.has_l4 && (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6)) {
+        const size_t l4 = pv.l4_offset;
+        if (pv.ip_proto == kProtoTcp) {
+            drop["tcpseq"] = pv.tcp_seq;
+            drop["tcpack"] = pv.tcp_ack;
+            drop["tcpwin"] = pv.tcp_window;
+            drop["syn"] = (pv.tcp_flags & kTcpSyn) != 0;
+            drop["ack"] = (pv.tcp_flags & kTcpAck) != 0;
+            drop["psh"] = (pv.tcp_flags & kTcpPsh) != 0;
+            drop["rst"] = (pv.tcp_flags & kTcpRst) != 0;
+            drop["urg"] = (pv.tcp_flags & kTcpUrg) != 0;
+            drop["fin"] = (pv.tcp_flags & kTcpFin) != 0;
+            drop["tcpres"] = uint8_t(packet[l4 + 12]) & 0x0F;
+            drop["tcpurgp"] = be16(packet, l4 + 18);
+        } else if (pv.ip_proto == kProtoUdp) {
+            drop["udplen"] = be16(packet, l4 + 4);
+        } else if (pv.ip_proto == kProtoIcmp || pv.ip_proto == kProtoIcmpv6) {
+            drop["icmp_id"] = pv.icmp_id;
+            drop["icmp_seq"] = pv.icmp_seq;
+        }
+    }
+    drop["reason"] = "rules";
+    ev["drop"] = drop;
+    ev["alert"] = {{"action", "blocked"},
+                   {"gid", rule.gid},
+                   {"signature_id", rule.sid},
+                   {"rev", rule.rev},
+                   {"signature", rule.msg},
+                   {"category", db.category(rule)},
+                   {"severity", rule.priority}};
     const std::string line = ev.dump();
     std::fwrite(line.data(), 1, line.size(), eve_);
     std::fputc('\n', eve_);
 }
 
 void Reporter::on_flow_end(const FlowEndRecord& f) {
+    if (f.tunnel_outer) {
+        tunnel_parts_[f.key].push_back(f);
+        ++results_.tunnel_flow_parts;
+        // Bounded: far more parts than outer flows means a flood of VTEP
+        // ports; report what is held rather than grow.
+        if (++tunnel_parts_held_ > (size_t(1) << 16)) flush_tunnel_flows(/*all=*/true);
+        return;
+    }
     if (f.why < kFlowEndReasons) ++results_.flows_ended[f.why];
 
     FlowSummary s{f};
@@ -245,6 +497,58 @@ void Reporter::on_flow_end(const FlowEndRecord& f) {
         if (top.size() > kTopFlows) top.pop_back();
     }
 
+    write_flow_event(f);
+}
+
+void Reporter::flush_tunnel_flows(bool all) {
+    const Nanos watermark = orderer_.watermark();
+    const Nanos idle = options_.tunnel_flow_idle;
+    for (auto it = tunnel_parts_.begin(); it != tunnel_parts_.end();) {
+        std::vector<FlowEndRecord>& parts = it->second;
+        // Earliest first; ties by end, then by side, so the merge does not
+        // depend on which worker's part arrived first.
+        std::sort(parts.begin(), parts.end(), [](const FlowEndRecord& x, const FlowEndRecord& y) {
+            if (x.first_seen != y.first_seen) return x.first_seen < y.first_seen;
+            if (x.last_seen != y.last_seen) return x.last_seen < y.last_seen;
+            return x.initiator_is_a > y.initiator_is_a;
+        });
+        size_t used = 0;
+        while (used < parts.size()) {
+            // One flow: the parts that follow each other within `idle`.
+            FlowEndRecord m = parts[used];
+            uint64_t from_a[2] = {m.initiator_is_a ? m.packets[0] : m.packets[1],
+                                  m.initiator_is_a ? m.bytes[0] : m.bytes[1]};
+            uint64_t from_b[2] = {m.initiator_is_a ? m.packets[1] : m.packets[0],
+                                  m.initiator_is_a ? m.bytes[1] : m.bytes[0]};
+            size_t next = used + 1;
+            for (; next < parts.size() && parts[next].first_seen <= m.last_seen + idle; ++next) {
+                const FlowEndRecord& p = parts[next];
+                from_a[0] += p.initiator_is_a ? p.packets[0] : p.packets[1];
+                from_a[1] += p.initiator_is_a ? p.bytes[0] : p.bytes[1];
+                from_b[0] += p.initiator_is_a ? p.packets[1] : p.packets[0];
+                from_b[1] += p.initiator_is_a ? p.bytes[1] : p.bytes[0];
+                if (p.last_seen > m.last_seen || (p.last_seen == m.last_seen && p.why > m.why)) {
+                    m.last_seen = p.last_seen;
+                    m.why = p.why;
+                }
+            }
+            // The last flow of a key may still grow until it has been idle long enough.
+            if (!all && next == parts.size() && m.last_seen + 2 * idle >= watermark) break;
+            m.packets[0] = m.initiator_is_a ? from_a[0] : from_b[0];
+            m.packets[1] = m.initiator_is_a ? from_b[0] : from_a[0];
+            m.bytes[0] = m.initiator_is_a ? from_a[1] : from_b[1];
+            m.bytes[1] = m.initiator_is_a ? from_b[1] : from_a[1];
+            ++results_.tunnel_flows;
+            write_flow_event(m);
+            used = next;
+        }
+        tunnel_parts_held_ -= used;
+        parts.erase(parts.begin(), parts.begin() + long(used));
+        it = parts.empty() ? tunnel_parts_.erase(it) : std::next(it);
+    }
+}
+
+void Reporter::write_flow_event(const FlowEndRecord& f) {
     if (!eve_) return;
     // Suricata's flow event: src is the initiator.
     const bool a_first = f.initiator_is_a;

@@ -22,11 +22,13 @@
 #include <thread>
 #include <vector>
 
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <memory>
 
 #include "config/config.hpp"
+#include "detect/engine.hpp"
 #include "match/database.hpp"
 #include "queue/record_ring.hpp"
 #include "match/threshold_config.hpp"
@@ -61,7 +63,22 @@ struct ReporterResults {
     uint64_t threshold_table_full = 0;       // alerts that passed unfiltered: the gate's tables were full
     uint64_t alert_order_overflow = 0;       // alerts released early: the orderer's hold was full
     uint64_t flows_ended[kFlowEndReasons] = {}; // by FlowEnd
+    uint64_t tunnel_flows = 0;               // outer tunnel flows reported (merged over workers)
+    uint64_t tunnel_flow_parts = 0;          // workers' shares of them that were merged
+    uint64_t drops = 0;                      // packets dropped (inline) or that would be (simulated IPS)
+    uint64_t alert_packets_lost = 0;         // alert packets incomplete in the ring (should stay 0)
     std::vector<FlowSummary> top_flows; // by bytes, descending, at most kTopFlows
+    std::vector<nlohmann::json> attributions;   // sorted (DetectionEngine::attributions)
+    DetectionCounters detection;
+};
+
+// What the reporter writes beyond alerts and flows (control side, before start()).
+struct ReporterOptions {
+    bool eve_packet = false;      // alerts carry `packet` and `packet_info` (the worker sends the bytes)
+    bool inline_mode = false;     // packets of drop rules were discarded: eve drop events
+    bool simulate_ips = false;    // replay as if inline (--simulate-ips): the verdict is the alert's
+                                  // final action, rate_filter included, and gets a drop event
+    Nanos tunnel_flow_idle = 120 * kNsPerSec;  // outer tunnel flows: parts further apart are two flows
 };
 
 class Reporter {
@@ -85,6 +102,10 @@ public:
     // Also on reload, from the control thread, before the workers switch.
     void set_rules(std::shared_ptr<const MatchDatabase> db);
     void set_deployments(std::vector<Deployment> deployments) { deployments_ = std::move(deployments); }
+    void set_options(const ReporterOptions& options) { options_ = options; }
+    // Control side, before start(): behavioural detection (null: none). The
+    // workers' window summaries are merged and analysed on this thread.
+    void set_detection(std::unique_ptr<DetectionEngine> engine);
     // Control side, before set_rules(): threshold.config (suppress,
     // threshold, rate_filter), applied to the rules of every set_rules().
     void set_threshold_config(std::shared_ptr<const rules::ThresholdConfig> config) {
@@ -106,6 +127,20 @@ private:
     bool drain_once();
     void handle(const Record& r);
     void on_flow_end(const FlowEndRecord& f);
+    void write_flow_event(const FlowEndRecord& f);
+    // An alert's packet bytes (alert_packet records) are collected per
+    // worker until complete, then kept in packets_ while the alert is held.
+    void on_alert_packet(unsigned worker, const AlertPacketRecord& chunk);
+    void hold_alert(unsigned worker, AlertRecord a);
+    std::string take_packet(uint32_t ref);
+    void write_drop_event(const AlertRecord& a, const rules::Rule& rule, const MatchDatabase& db,
+                          const std::string& packet);
+    // Outer tunnel flows: each worker's share of one is merged here
+    // (tunnel_parts_), so it is reported once, the same for any number of
+    // workers. Parts of a key further apart than tunnel_flow_idle are
+    // separate flows. `all`: report everything (end of input); else only
+    // flows idle (by the alerts' watermark) for twice that.
+    void flush_tunnel_flows(bool all);
     // An alert in packet-time order (from the orderer): gate, count, eve.
     void on_alert(const AlertRecord& a);
     void release_ordered(bool all);
@@ -127,9 +162,25 @@ private:
     mutable std::mutex rules_mutex_;
     std::shared_ptr<const rules::ThresholdConfig> threshold_config_;
     std::vector<Deployment> deployments_;
+    std::unique_ptr<DetectionEngine> detection_;
     AlertOrderer orderer_;
     AlertGate gate_;
     std::chrono::milliseconds max_hold_{0};
+    ReporterOptions options_;
+    struct PendingAlert {
+        bool active = false;
+        AlertRecord alert{};
+        std::string bytes;
+    };
+    std::vector<PendingAlert> pending_;       // by worker
+    std::vector<std::string> packets_;        // packet_ref - 1 -> bytes
+    std::vector<uint32_t> free_packets_;
+    struct FlowKeyLess {
+        bool operator()(const FlowKey& x, const FlowKey& y) const { return std::memcmp(&x, &y, sizeof x) < 0; }
+    };
+    std::map<FlowKey, std::vector<FlowEndRecord>, FlowKeyLess> tunnel_parts_;
+    size_t tunnel_parts_held_ = 0;
+    std::chrono::steady_clock::time_point last_tunnel_flush_{};
     std::chrono::steady_clock::time_point last_release_{};
 };
 

@@ -154,17 +154,18 @@ TEST_CASE("Sections left empty keep their defaults; inline_pairs may come before
 TEST_CASE("Unknown keys are errors at every level, with the closest key suggested") {
     CHECK(error_of("mode: tap\nwokers: 4\n") ==
           "cfg.yaml:2: unknown key 'wokers' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, rules, eal); did you mean 'workers'?");
+          "sizes, flow_timeout, outputs, deployments, control, rules, detect, eal); did you mean 'workers'?");
     CHECK(error_of("sizes:\n  mbufs: 2048\n  burts: 16\n") ==
           "cfg.yaml:3: sizes: unknown key 'burts' (expected one of: mbufs, mbuf_cache, "
-          "rx_descriptors, tx_descriptors, flow_table, ring, burst); did you mean 'burst'?");
+          "rx_descriptors, tx_descriptors, flow_table, ring, burst, stream_buffers, "
+          "stream_buffer_size, stream_chunk); did you mean 'burst'?");
     CHECK(error_of("deployments:\n  - name: web\n    prefix: [10.0.0.0/8]\n") ==
           "cfg.yaml:3: deployments[0]: unknown key 'prefix' (expected one of: name, owner, "
-          "prefixes); did you mean 'prefixes'?");
+          "prefixes, thresholds); did you mean 'prefixes'?");
     // Nothing close: no guess.
     CHECK(error_of("threads: 4\n") ==
           "cfg.yaml:1: unknown key 'threads' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, rules, eal)");
+          "sizes, flow_timeout, outputs, deployments, control, rules, detect, eal)");
     CHECK(error_of("workers: 2\nmode: tap\nworkers: 3\n") ==
           "cfg.yaml:3: workers: repeated key (first on line 1)");
 }
@@ -416,4 +417,73 @@ TEST_CASE("rules.threshold_file: a path, empty by default; a typo names the key"
     const auto list = sg::parse_config("rules:\n  threshold_file: [a, b]\n", "cfg.yaml");
     REQUIRE_FALSE(list);
     CHECK(list.error().message.find("cfg.yaml:2:") == 0);
+}
+
+TEST_CASE("deployments[].thresholds: overrides of that deployment's detection thresholds") {
+    const auto r = parse_config("deployments:\n"
+                                "  - name: build-farm\n"
+                                "    prefixes: [10.9.0.0/16]\n"
+                                "    thresholds:\n"
+                                "      port_scan: {ports: 200}\n"
+                                "      bruteforce:\n"
+                                "        idle: 5m\n"
+                                "        min_failed: 0.9\n"
+                                "  - name: web\n"
+                                "    prefixes: [10.1.0.0/16]\n",
+                                "cfg.yaml");
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    REQUIRE(r->deployments.size() == 2);
+    sg::Thresholds farm;
+    sg::apply_overrides(farm, r->deployments[0].thresholds);
+    CHECK(r->deployments[0].thresholds.size() == 3);
+    CHECK(farm.port_scan_ports == 200);
+    CHECK(farm.bruteforce_idle == 300);
+    CHECK(farm.bruteforce_min_failed == 0.9);
+    CHECK(farm.sweep_targets == sg::Thresholds{}.sweep_targets);
+    CHECK(r->deployments[1].thresholds.empty());
+
+    const std::string head = "deployments:\n  - name: farm\n    prefixes: [10.9.0.0/16]\n    thresholds:\n";
+    CHECK(error_of(head + "      port_scan: {prots: 200}\n") ==
+          "cfg.yaml:5: deployments[0].thresholds.port_scan: unknown threshold 'prots' (expected one of: ports, "
+          "max_established, idle); did you mean 'ports'?");
+    const std::string detector = error_of(head + "      portscan: {ports: 200}\n");
+    CHECK(detector.starts_with("cfg.yaml:5: deployments[0].thresholds: unknown detector 'portscan'"));
+    CHECK(detector.ends_with("did you mean 'port_scan'?"));
+    CHECK(error_of(head + "      syn_flood:\n        max_answered: 2\n") ==
+          "cfg.yaml:6: deployments[0].thresholds.syn_flood.max_answered: expected a ratio between 0 and 1, got '2'");
+    CHECK(error_of(head + "      sweep: {idle: soon}\n") ==
+          "cfg.yaml:5: deployments[0].thresholds.sweep.idle: expected a duration such as 30s or 5m, got 'soon'");
+    CHECK(error_of(head + "      udp_flood: {rate: lots}\n") ==
+          "cfg.yaml:5: deployments[0].thresholds.udp_flood.rate: expected a number >= 0, got 'lots'");
+    CHECK(error_of(head + "      [port_scan]\n").starts_with("cfg.yaml:5: deployments[0].thresholds: expected a map"));
+}
+
+TEST_CASE("detect: the counting window (100ms to 60s) and a thresholds file") {
+    const auto none = parse_config("mode: tap\n", "cfg.yaml");
+    REQUIRE(none.ok());
+    CHECK(none->detect.window == sg::kNsPerSec);
+    CHECK(none->detect.thresholds.empty());
+
+    const auto r = parse_config("detect:\n  window: 500ms\n  thresholds: /etc/safeguard/thresholds.yaml\n", "cfg.yaml");
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    CHECK(r->detect.window == 500 * sg::kNsPerMs);
+    CHECK(r->detect.thresholds == "/etc/safeguard/thresholds.yaml");
+    const auto flow = parse_config("detect: {window: 60s}\n", "cfg.yaml");
+    REQUIRE(flow.ok());
+    CHECK(flow->detect.window == 60 * sg::kNsPerSec);
+    const auto bounds = parse_config("detect: {window: 100ms}\n", "cfg.yaml");
+    REQUIRE(bounds.ok());
+    CHECK(bounds->detect.window == 100 * sg::kNsPerMs);
+
+    const std::string expected = "expected a duration between 100ms and 60s";
+    CHECK(error_of("detect:\n  window: 50ms\n") == "cfg.yaml:2: detect.window: " + expected + ", got '50ms'");
+    CHECK(error_of("detect:\n  window: 2m\n") == "cfg.yaml:2: detect.window: " + expected + ", got '2m'");
+    CHECK(error_of("detect:\n  window: soon\n") == "cfg.yaml:2: detect.window: " + expected + ", got 'soon'");
+    CHECK(error_of("detect:\n  window: [1s]\n") == "cfg.yaml:2: detect.window: " + expected + ", got a list");
+    CHECK(error_of("detect:\n  thresholds: [a, b]\n").starts_with("cfg.yaml:2: detect.thresholds: expected"));
+    const std::string typo = error_of("detect:\n  windw: 1s\n");
+    CHECK(typo.starts_with("cfg.yaml:2: detect: unknown key 'windw'"));
+    CHECK(typo.ends_with("did you mean 'window'?"));
 }

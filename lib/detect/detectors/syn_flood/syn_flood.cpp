@@ -1,0 +1,13 @@
+// syn_flood: one address receives more syn packets per second than its
+// thresholds allow (rules/thresholds.yaml: syn_flood.rate, and floods.* for
+// the rate relative to the address's usual traffic). Inbound, outbound
+// (our host floods an outside address) and internal.
+
+#include "detect/detectors/flood.hpp"
+#include "detect/detectors/registry.hpp"
+
+namespace sg::detectors {
+
+void syn_flood(DetectorContext& ctx) { detect_flood(ctx, FloodKind::syn); }
+
+} // namespace sg::detectors
