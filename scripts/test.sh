@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: installs what is missing, builds,
-# runs every Catch2 unit test binary and every pcap case, and ends with one
-# line "N passed, N failed" (totals). Exits non-zero if anything failed.
+# runs every Catch2 unit test binary, every pcap case and the corpus ground
+# truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
+# (totals). Exits non-zero if anything failed.
 # Then Suricata's own regression cases (test/suricata-verify) when the corpus is there.
 #
 #   scripts/test.sh [--build-dir DIR]
@@ -48,6 +49,19 @@ echo "== pcap cases"
 log=$(mktemp)
 /usr/bin/python3 test/pcap/run_cases.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
 line=$(grep -E '^pcap cases:' "$log" | tail -1)
+if [ -n "$line" ]; then
+    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
+else
+    failed=$((failed + 1))
+fi
+rm -f "$log"
+
+# The analyst's ground truth over the corpus captures (skipped without the corpus).
+echo "== truth"
+log=$(mktemp)
+/usr/bin/python3 test/pcap/run_truth.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
+line=$(grep -E '^truth: [0-9]+ passed' "$log" | tail -1)
 if [ -n "$line" ]; then
     passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
     failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))

@@ -11,7 +11,9 @@ Each folder under test/pcap/cases/ holds a case.yaml:
                             # paths relative to the repository root; gen:NAME is a
                             # capture made by scripts/gen-pcaps.py for this run;
                             # bulk:KIND:N is N packets from scripts/gen-bulk-pcap.py;
-                            # threshold:NAME is made by scripts/gen-threshold-pcaps.py
+                            # threshold:NAME is made by scripts/gen-threshold-pcaps.py;
+                            # attack:NAME by scripts/gen-attack-pcaps.py (all of
+                            # them once per run, into {gen}/attack/)
     each: ../shared/corpus/pcaps/benign/*   # instead of inputs: one sub-case per file
     args: [--protect, "web=10.1.0.0/16"]     # more arguments for `safeguard replay`
     config: config.yaml     # a file in the case folder ({tmp}, {root}, {gen}, {case} are filled in;
@@ -109,6 +111,7 @@ class Runner:
         self.workdir = Path(workdir)
         self.gen_dir = self.workdir / "gen"
         self.generated = False
+        self.attacks_generated = False
 
     def resolve(self, item):
         if item.startswith("gen:"):
@@ -117,6 +120,13 @@ class Runner:
                                check=True, capture_output=True)
                 self.generated = True
             return self.gen_dir / f"{item[4:]}.pcap"
+        if item.startswith("attack:"):
+            out = self.gen_dir / "attack" / f"{item[7:]}.pcap"
+            if not self.attacks_generated:
+                subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "gen-attack-pcaps.py"), str(out.parent)],
+                               check=True, capture_output=True)
+                self.attacks_generated = True
+            return out  # an unknown NAME fails at the replay: no such file
         if item.startswith("threshold:"):
             out = self.gen_dir / f"{item[10:]}.pcap"
             if not out.exists():
