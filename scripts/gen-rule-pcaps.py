@@ -847,6 +847,52 @@ def gen_omigod_negative(cap):
 
 
 # ---------------------------------------------------------------------------
+# SQL injection: UNION SELECT in a request line
+# ---------------------------------------------------------------------------
+
+SHOP = "10.1.1.40"           # a tenant's PHP shop on port 80
+BROWSER_HEADERS = ["User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+                   "Accept: text/html,application/xhtml+xml,*/*;q=0.8", "Connection: close"]
+
+
+def gen_sqli_union(cap):
+    attacker = "192.0.2.180"
+    paths = [
+        # What sqlmap and hand-written attacks send: '+', %20 with ALL, upper-case %2B,
+        # comments instead of spaces, tab and line-break escapes with DISTINCT.
+        "/product.php?id=-1%27+union+select+1%2Cconcat%28user%2C0x3a%2Cpassword%29%2C3+from+users--+-",
+        "/product.php?id=7%20UNION%20ALL%20SELECT%20NULL%2CNULL%2C@@version--%20",
+        "/catalog/item?cat=2%2BuNiOn%2BsElEcT%2Btable_name%2Cnull%2BfROM%2Binformation_schema.tables",
+        "/news.php?id=1/**/UNION/**/SELECT/**/1,2,group_concat(schema_name)/**/FROM/**/information_schema.schemata",
+        "/news.php?id=1%09UnIoN%0aDISTINCT%0dSELECT%281%29,2,3",
+    ]
+    for i, path in enumerate(paths):
+        exchange(cap, attacker, SHOP, 42000 + 2 * i, 80, http_request("GET", path, SHOP, BROWSER_HEADERS),
+                 http_response(body=b"<html><body><td>5.7.42-0ubuntu0.18.04.1</td></body></html>\n"))
+        cap.pause(0.4)
+
+
+def gen_sqli_negative(cap):
+    user = "198.51.100.60"
+    # 'union' and 'select' as ordinary values of parameters far apart.
+    exchange(cap, user, SHOP, 42100, 80, http_request(
+        "GET", "/members/list?type=union&region=north&page=2&per_page=50&view=table&action=select&lang=en",
+        SHOP, BROWSER_HEADERS), http_response())
+    # Searches: "select union" (wrong order), "trade union selection", "European Union selects".
+    for i, q in enumerate(["select+union", "trade%20union%20selection", "European+Union+selects+new+members",
+                           "reunion+select+dates"]):
+        exchange(cap, user, SHOP, 42102 + 2 * i, 80, http_request("GET", f"/search?q={q}", SHOP, BROWSER_HEADERS),
+                 http_response())
+    # A database admin tool posts SQL with a UNION SELECT in the body, not in the request line;
+    # the answer page shows the query too.
+    sql = b"sql_query=SELECT+id%2C+name+FROM+shop.customers+UNION+SELECT+id%2C+name+FROM+shop.suppliers&db=shop"
+    exchange(cap, "10.1.1.63", SHOP, 42120, 80, http_request(
+        "POST", "/phpmyadmin/index.php?route=/sql", SHOP,
+        ["Content-Type: application/x-www-form-urlencoded"] + BROWSER_HEADERS, sql),
+        http_response(body=b"<pre>SELECT id, name FROM shop.customers UNION SELECT id, name FROM shop.suppliers</pre>\n"))
+
+
+# ---------------------------------------------------------------------------
 # Client-side exploits: the Aurora page (CVE-2010-0249)
 # ---------------------------------------------------------------------------
 
@@ -1049,6 +1095,8 @@ SCENARIOS = {
     "shellshock-negative": (gen_shellshock_negative, "JavaScript with function () { ... }; and a search for 'bash function () {': no alert.", []),
     "omigod": (gen_omigod, "Unauthenticated OMI SOAP calls to 5985: ExecuteShellCommand (headers and envelope in two segments, the reply shows uid=0) and ExecuteScript (one segment).", [(9100602, 2)]),
     "omigod-negative": (gen_omigod_negative, "The same OMI calls with Basic and Negotiate Authorization, and an unauthenticated Enumerate that runs nothing: no alert.", []),
+    "sqli-union": (gen_sqli_union, "UNION SELECT injections in query strings to port 80: '+' and %27, %20 with ALL, mixed case with %2B, /**/ comments, %09 %0a %0d with DISTINCT; one alert each.", [(9100603, 5)]),
+    "sqli-negative": (gen_sqli_negative, "'union' and 'select' as values of parameters far apart, searches for 'select union', 'trade union selection', 'European Union selects', 'reunion select', and a database admin tool posting a UNION SELECT in the body: no alert.", []),
     "aurora": (gen_aurora, "An IE6 browser is redirected to the Aurora page: hex blob, XOR with location.search, window[\"eVaKl\".replace(/[A-Z]/g,\"\")]; one alert on the page.", [(9100701, 1)]),
     "aurora-negative": (gen_aurora_negative, "A script that parses location.search, decodes characters with XOR and strips capitals, without the eval trick: no alert.", []),
     "reverse-shell": (gen_reverse_shell, "Two reverse shells: the Aurora victim's Windows XP cmd.exe on 4321 (banner split over two segments) and a Windows 10 cmd.exe on 443.", [(9100801, 2)]),
