@@ -16,7 +16,9 @@ Kinds:
              exactly N distinct addresses spread over that space less 10.0.0.0/8
              and 127.0.0.0/8, each sending equally often in a scrambled order
              (min(N, packets) distinct sources), e.g. the 10-million-source
-             flood: `syn-flood out.pcap --packets 10000000 --sources 10000000`
+             flood: `syn-flood out.pcap --packets 10000000 --sources 10000000`;
+             with --bots N every tenth SYN comes from one of N fixed sources
+             203.0.113.1.. (the heavy hitters of scripts/bench-flood-memory.sh)
   imix       a 7:4:1 mix of 64-, 594- and 1518-byte TCP/UDP frames over 1024 flows
 """
 
@@ -72,7 +74,7 @@ def spread(k):
     return addr(FIRST_OCTETS[v >> 24], (v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
 
 
-def frames(kind, n, rng, sources=None):
+def frames(kind, n, rng, sources=None, bots=0):
     if kind == "tokens":
         for i in range(n):
             src = addr(10, 9, (i >> 8) & 0xFF, i & 0xFF)
@@ -84,7 +86,11 @@ def frames(kind, n, rng, sources=None):
             while math.gcd(step, sources) != 1:
                 step += 1
         for i in range(n):
-            if sources:
+            if bots and i % 10 == 0:
+                # Every tenth SYN comes from one of a few real machines (a
+                # botnet's heavy hitters among the spoofed addresses).
+                src = addr(203, 0, 113, 1 + (i // 10) % bots)
+            elif sources:
                 src = spread((i * step + first) % sources)
             else:
                 src = addr(rng.randrange(1, 224), rng.randrange(256), rng.randrange(256), rng.randrange(1, 255))
@@ -114,6 +120,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20261128)
     ap.add_argument("--pps", type=int, default=100_000, help="packets per second of packet time")
     ap.add_argument("--sources", type=int, default=None, help="syn-flood: draw sources from N distinct addresses")
+    ap.add_argument("--bots", type=int, default=0,
+                    help="syn-flood: every tenth SYN from one of N fixed sources (203.0.113.1 ..)")
     args = ap.parse_args()
     if args.sources is not None and not 1 <= args.sources <= SPACE:
         ap.error(f"--sources must be between 1 and {SPACE}")
@@ -122,7 +130,7 @@ def main():
     rng = random.Random(f"{args.seed}-{args.kind}")
     with open(args.out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, frame in enumerate(frames(args.kind, args.packets, rng, args.sources)):
+        for i, frame in enumerate(frames(args.kind, args.packets, rng, args.sources, args.bots)):
             usec = i * 1_000_000 // args.pps
             f.write(struct.pack("<IIII", T0 + usec // 1_000_000, usec % 1_000_000, len(frame), len(frame)))
             f.write(frame)

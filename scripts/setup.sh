@@ -32,7 +32,7 @@ packages=(
   libnats-dev libpcre2-dev
   # tests and benchmarks: pcap tools, generators, protocol peers, fuzzing
   tcpreplay tshark wireshark-common python3-scapy python3-aiosmtpd python3-yaml nats-server
-  clang libclang-rt-14-dev jq
+  clang libclang-rt-14-dev jq time
 )
 
 missing=()
