@@ -44,44 +44,31 @@ import json, sys
 for t in json.load(sys.stdin):
     print(t["name"], " ".join(t["cmd"]), sep="\t")')
 
+# A runner that ends with "<label>: N passed, N failed...": its totals count.
+run_suite() {
+    local title=$1 label=$2
+    shift 2
+    echo "== $title"
+    local log line
+    log=$(mktemp)
+    "$@" | tee "$log"
+    line=$(grep -E "^$label: [0-9]+ passed" "$log" | tail -1)
+    if [ -n "$line" ]; then
+        passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
+        failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
+    else
+        failed=$((failed + 1))  # the runner crashed before its summary
+    fi
+    rm -f "$log"
+}
+
+safeguard=$build/app/safeguard/safeguard
 # Pcap cases: the real daemon on DPDK's pcap driver.
-echo "== pcap cases"
-log=$(mktemp)
-/usr/bin/python3 test/pcap/run_cases.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
-line=$(grep -E '^pcap cases:' "$log" | tail -1)
-if [ -n "$line" ]; then
-    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
-    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
-else
-    failed=$((failed + 1))
-fi
-rm -f "$log"
-
+run_suite "pcap cases" "pcap cases" /usr/bin/python3 test/pcap/run_cases.py --safeguard "$safeguard"
 # The analyst's ground truth over the corpus captures (skipped without the corpus).
-echo "== truth"
-log=$(mktemp)
-/usr/bin/python3 test/pcap/run_truth.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
-line=$(grep -E '^truth: [0-9]+ passed' "$log" | tail -1)
-if [ -n "$line" ]; then
-    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
-    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
-else
-    failed=$((failed + 1))
-fi
-rm -f "$log"
-
+run_suite "truth" "truth" /usr/bin/python3 test/pcap/run_truth.py --safeguard "$safeguard"
 # suricata-verify: Suricata's own regression cases, counts per signature.
-echo "== suricata-verify"
-log=$(mktemp)
-/usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$build/app/safeguard/safeguard" | tee "$log"
-line=$(grep -E '^suricata-verify: [0-9]+ passed' "$log" | tail -1)
-if [ -n "$line" ]; then
-    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
-    failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
-else
-    failed=$((failed + 1))
-fi
-rm -f "$log"
+run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "detect/detectors/activity.hpp"
 #include "detect/detectors/registry.hpp"
 
 namespace sg::detectors {
@@ -14,15 +15,11 @@ namespace sg::detectors {
 void bruteforce(DetectorContext& ctx) {
     DetectionEngine& engine = ctx.engine;
     auto& logins = engine.logins();
-    ctx.window.services.for_each([&](const auto& entry) {
-        const ServiceKey& k = entry.key;
-        const ServiceStats& s = entry.value;
+    accumulate(ctx.window.services, logins, ctx.start, [&](const ServiceKey& k) -> std::optional<double> {
         const DeploymentId src = engine.deployment_of(k.src);
         const DeploymentId dst = engine.deployment_of(k.dst);
-        if (src == kNoDeployment && dst == kNoDeployment) return;
-        const Thresholds& th = engine.thresholds(src, dst);
-        auto& e = logins.touch(k, ctx.start, th.bruteforce_idle);
-        e.stats.merge(s);
+        if (src == kNoDeployment && dst == kNoDeployment) return std::nullopt;
+        return engine.thresholds(src, dst).bruteforce_idle;
     });
     logins.for_each_touched(ctx.start, [&](auto& e) {
         const ServiceKey& k = e.key;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "detect/detectors/activity.hpp"
 #include "detect/detectors/registry.hpp"
 
 namespace sg::detectors {
@@ -12,14 +13,11 @@ namespace sg::detectors {
 void port_scan(DetectorContext& ctx) {
     DetectionEngine& engine = ctx.engine;
     auto& scans = engine.scans();
-    ctx.window.scans.for_each([&](const auto& entry) {
-        const PairKey& k = entry.key;
-        const ScanStats& s = entry.value;
+    accumulate(ctx.window.scans, scans, ctx.start, [&](const PairKey& k) -> std::optional<double> {
         const DeploymentId src = engine.deployment_of(k.src);
         const DeploymentId dst = engine.deployment_of(k.dst);
-        if (src == kNoDeployment && dst == kNoDeployment) return;
-        auto& e = scans.touch(k, ctx.start, engine.thresholds(src, dst).port_scan_idle);
-        e.stats.merge(s);
+        if (src == kNoDeployment && dst == kNoDeployment) return std::nullopt;
+        return engine.thresholds(src, dst).port_scan_idle;
     });
     scans.for_each_touched(ctx.start, [&](auto& e) {
         const ScanStats& s = e.stats;

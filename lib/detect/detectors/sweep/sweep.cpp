@@ -4,8 +4,11 @@
 // the attribution's target address is null; its deployment is the swept one.
 // SMTP is left to the spam detector. Inbound, outbound and internal.
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
+#include "detect/detectors/activity.hpp"
 #include "detect/detectors/registry.hpp"
 #include "parse/packet_view.hpp"
 #include "detect/detectors/spam/smtp.hpp"
@@ -15,14 +18,12 @@ namespace sg::detectors {
 void sweep(DetectorContext& ctx) {
     DetectionEngine& engine = ctx.engine;
     auto& sweeps = engine.sweeps();
-    ctx.window.sweeps.for_each([&](const auto& entry) {
-        const SweepKey& k = entry.key;
-        const SweepStats& s = entry.value;
+    // One activity table for sweeps and spam: the longer pause of the two.
+    accumulate(ctx.window.sweeps, sweeps, ctx.start, [&](const SweepKey& k) -> std::optional<double> {
         const DeploymentId src = engine.deployment_of(k.src);
-        if (src == kNoDeployment && k.target_deployment == kNoDeployment) return;
+        if (src == kNoDeployment && k.target_deployment == kNoDeployment) return std::nullopt;
         const Thresholds& th = engine.thresholds(src, k.target_deployment);
-        auto& e = sweeps.touch(k, ctx.start, std::max(th.sweep_idle, th.spam_idle));
-        e.stats.merge(s);
+        return std::max(th.sweep_idle, th.spam_idle);
     });
     sweeps.for_each_touched(ctx.start, [&](auto& e) {
         const SweepKey& k = e.key;
