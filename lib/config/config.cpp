@@ -347,6 +347,48 @@ void parse_detect(const Field& f, DetectConfig& d) {
                    {"thresholds", into(d.thresholds, get_string)}});
 }
 
+// Durations of the incident policy: a deadline below a minute leaves no owner
+// time to act; 0 is allowed only for max_extension (no extensions).
+auto duration_in(Nanos lo, Nanos hi, std::string_view what) {
+    return [lo, hi, what](const Field& v) {
+        const auto d = v.node.IsScalar() ? parse_duration(v.node.Scalar()) : std::nullopt;
+        if (!d || *d < lo || *d > hi) v.expected(what);
+        return *d;
+    };
+}
+
+constexpr UintRange kEvidencePackets{0, 100000};
+
+void parse_policy(const Field& f, IncidentPolicy& p) {
+    parse_map(f, {{"deadline", into(p.deadline, duration_in(60 * kNsPerSec, kMaxTimeout,
+                                                             "a duration from 1m to 30d such as 24h"))},
+                  {"max_extension", into(p.max_extension, duration_in(0, kMaxTimeout,
+                                                                       "a duration from 0 to 30d such as 72h"))},
+                  {"quiet_period", into(p.quiet_period, duration_in(kNsPerSec, kMaxTimeout,
+                                                                     "a duration from 1s to 30d such as 15m"))},
+                  {"evidence_packets", into(p.evidence_packets, uint_in(kEvidencePackets))}});
+}
+
+void parse_enforcement(const Field& f, EnforcementConfig& e) {
+    parse_map(f, {{"hook", [&](const Field& v) {
+                       e.hook = get_string(v);
+                       if (e.hook.front() != '/') v.expected("an absolute path");
+                   }}});
+}
+
+std::string get_smtp_url(const Field& f) {
+    std::string url = get_string(f);
+    if (!url.starts_with("smtp://") && !url.starts_with("smtps://"))
+        f.expected("an SMTP URL such as smtp://127.0.0.1:25 or smtps://relay.example:465");
+    return url;
+}
+
+void parse_notify(const Field& f, NotifyConfig& n) {
+    parse_map(f, {{"smtp_url", into(n.smtp_url, get_smtp_url)},
+                  {"from", into(n.from, get_owner)},
+                  {"reply_to", into(n.reply_to, get_owner)}});
+}
+
 void parse_control(const Field& f, ControlConfig& c) {
     parse_map(f, {{"socket", into(c.socket, get_socket_path)},
                   {"group", into(c.group, get_string)}});
@@ -375,7 +417,7 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
     cfg.source = name;
     const Field top{&name, root, "", root.Mark().line >= 0 ? root.Mark().line + 1 : 1};
     if (!root.IsMap() && !root.IsNull()) top.expected("a map of settings at the top level");
-    std::optional<Field> mode_at;
+    std::optional<Field> mode_at, notify_at;
     // A new section: one row here (in dependency order), its parser above, its
     // cross-key checks in validate(), its keys in docs/configuration.md.
     parse_map(top, {
@@ -390,10 +432,16 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
         {"control", [&](const Field& v) { parse_control(v, cfg.control); }},
         {"rules", [&](const Field& v) { parse_rules(v, cfg.rules); }},
         {"detect", [&](const Field& v) { parse_detect(v, cfg.detect); }},
+        {"notify", [&](const Field& v) { parse_notify(v, cfg.notify); notify_at = v; }},
+        {"policy", [&](const Field& v) { parse_policy(v, cfg.policy); }},
+        {"enforcement", [&](const Field& v) { parse_enforcement(v, cfg.enforcement); }},
+        {"state_dir", into(cfg.state_dir, get_string)},
         {"eal", into(cfg.eal, [](const Field& v) { return get_list(v, get_string); })},
     });
     if (cfg.mode == Mode::inline_ && cfg.inline_pairs.empty())
         mode_at->fail("'inline' needs at least one entry in inline_pairs");
+    if (!cfg.notify.smtp_url.empty() && cfg.notify.from.empty())
+        notify_at->fail("smtp_url needs 'from', the sender address");
     return cfg;
 }
 
@@ -479,6 +527,21 @@ Result<> validate(const Config& cfg) {
             return bad(fmt::format("flow_timeout.{}", k.name),
                        fmt::format("expected {}, got {}", kTimeoutRange, format_duration(d)));
 
+    if (cfg.policy.deadline < 60 * kNsPerSec || cfg.policy.deadline > kMaxTimeout)
+        return bad("policy.deadline", fmt::format("expected a duration from 1m to 30d, got {}",
+                                                  format_duration(cfg.policy.deadline)));
+    if (cfg.policy.max_extension > kMaxTimeout)
+        return bad("policy.max_extension", fmt::format("expected a duration from 0 to 30d, got {}",
+                                                       format_duration(cfg.policy.max_extension)));
+    if (cfg.policy.quiet_period < kNsPerSec || cfg.policy.quiet_period > kMaxTimeout)
+        return bad("policy.quiet_period", fmt::format("expected a duration from 1s to 30d, got {}",
+                                                      format_duration(cfg.policy.quiet_period)));
+    if (!in_range(cfg.policy.evidence_packets, kEvidencePackets))
+        return bad("policy.evidence_packets", fmt::format("expected {}, got {}",
+                                                          describe(kEvidencePackets),
+                                                          cfg.policy.evidence_packets));
+    if (cfg.state_dir.empty()) return bad("state_dir", "expected a directory, got nothing");
+
     std::set<std::string_view> ports;
     for (const auto& p : cfg.ports) {
         if (!is_port_name(p.name))
@@ -515,6 +578,8 @@ Result<> validate(const Config& cfg) {
             return bad("deployments", fmt::format("owner of '{}': expected an e-mail address, "
                                                   "got '{}'", d.name, d.owner));
     }
+    if (!cfg.notify.smtp_url.empty() && cfg.notify.from.empty())
+        return bad("notify", "smtp_url needs 'from', the sender address");
     return {};
 }
 

@@ -83,6 +83,25 @@ struct DetectConfig {
     std::string thresholds;          // thresholds file; "" = the built-in defaults (rules/thresholds.yaml)
 };
 
+// Incident handling (docs/incidents.md).
+struct IncidentPolicy {
+    Nanos deadline = 24 * 3600 * kNsPerSec;      // for the source deployment's owner to act
+    Nanos max_extension = 72 * 3600 * kNsPerSec; // all extensions of one incident together
+    Nanos quiet_period = 15 * 60 * kNsPerSec;    // no traffic this long: resolved
+    uint32_t evidence_packets = 100;             // packets kept per incident (evidence file)
+};
+
+struct EnforcementConfig {
+    std::string hook;                // program run on deactivation/reactivation; "" = none
+};
+
+// Incident notifications (lib/notify, docs/incidents.md).
+struct NotifyConfig {
+    std::string smtp_url;            // smtp://host:port or smtps://...; "" = no e-mail is sent
+    std::string from;                // sender address; needed with smtp_url
+    std::string reply_to;            // where owners' answers go; "" = from
+};
+
 struct Config {
     std::string source;              // file the config came from ("" for defaults)
     Mode mode = Mode::tap;
@@ -99,6 +118,10 @@ struct Config {
     ControlConfig control;
     RulesConfig rules;
     DetectConfig detect;
+    NotifyConfig notify;
+    IncidentPolicy policy;
+    EnforcementConfig enforcement;
+    std::string state_dir = "/var/lib/safeguard"; // incident journal; survives restarts
     std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set
 };
 

@@ -99,6 +99,9 @@ TEST_CASE("The documented full example loads with every field as written") {
     CHECK(c.deployments[1].prefixes[0].to_string() == "198.51.100.16/28");
     CHECK(c.deployments[1].prefixes[1].to_string() == "192.0.2.25/32");
 
+    CHECK(c.notify.smtp_url == "smtp://127.0.0.1:25");
+    CHECK(c.notify.from == "safeguard@provider.example");
+    CHECK(c.notify.reply_to == "abuse@provider.example");
     CHECK(c.control.socket == "/run/safeguard/control.sock");
     CHECK(c.control.group == "safeguard");
     CHECK(c.eal == std::vector<std::string>{"-l", "0-4", "-n", "4", "--file-prefix", "safeguard"});
@@ -154,7 +157,7 @@ TEST_CASE("Sections left empty keep their defaults; inline_pairs may come before
 TEST_CASE("Unknown keys are errors at every level, with the closest key suggested") {
     CHECK(error_of("mode: tap\nwokers: 4\n") ==
           "cfg.yaml:2: unknown key 'wokers' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, rules, detect, eal); did you mean 'workers'?");
+          "sizes, flow_timeout, outputs, deployments, control, rules, detect, notify, policy, enforcement, state_dir, eal); did you mean 'workers'?");
     CHECK(error_of("sizes:\n  mbufs: 2048\n  burts: 16\n") ==
           "cfg.yaml:3: sizes: unknown key 'burts' (expected one of: mbufs, mbuf_cache, "
           "rx_descriptors, tx_descriptors, flow_table, ring, burst, stream_buffers, "
@@ -165,7 +168,7 @@ TEST_CASE("Unknown keys are errors at every level, with the closest key suggeste
     // Nothing close: no guess.
     CHECK(error_of("threads: 4\n") ==
           "cfg.yaml:1: unknown key 'threads' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, rules, detect, eal)");
+          "sizes, flow_timeout, outputs, deployments, control, rules, detect, notify, policy, enforcement, state_dir, eal)");
     CHECK(error_of("workers: 2\nmode: tap\nworkers: 3\n") ==
           "cfg.yaml:3: workers: repeated key (first on line 1)");
 }
@@ -486,4 +489,91 @@ TEST_CASE("detect: the counting window (100ms to 60s) and a thresholds file") {
     const std::string typo = error_of("detect:\n  windw: 1s\n");
     CHECK(typo.starts_with("cfg.yaml:2: detect: unknown key 'windw'"));
     CHECK(typo.ends_with("did you mean 'window'?"));
+}
+
+TEST_CASE("notify: the SMTP relay, the sender and the reply-to address") {
+    const auto none = parse_config("mode: tap\n", "cfg.yaml");
+    REQUIRE(none.ok());
+    CHECK(none->notify.smtp_url.empty());
+    CHECK(none->notify.from.empty());
+    CHECK(none->notify.reply_to.empty());
+
+    const auto r = parse_config("notify:\n  smtp_url: smtp://127.0.0.1:25\n  from: safeguard@provider.example\n"
+                                "  reply_to: abuse@provider.example\n", "cfg.yaml");
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    CHECK(r->notify.smtp_url == "smtp://127.0.0.1:25");
+    CHECK(r->notify.from == "safeguard@provider.example");
+    CHECK(r->notify.reply_to == "abuse@provider.example");
+    CHECK(parse_config("notify: {smtp_url: 'smtps://relay.example:465', from: a@b}\n", "cfg.yaml").ok());
+
+    CHECK(error_of("notify:\n  smtp_url: http://relay\n  from: a@b\n") ==
+          "cfg.yaml:2: notify.smtp_url: expected an SMTP URL such as smtp://127.0.0.1:25 or "
+          "smtps://relay.example:465, got 'http://relay'");
+    CHECK(error_of("notify:\n  from: safeguard\n") ==
+          "cfg.yaml:2: notify.from: expected an e-mail address, got 'safeguard'");
+    CHECK(error_of("notify:\n  reply_to: [a@b]\n").starts_with("cfg.yaml:2: notify.reply_to: expected"));
+    CHECK(error_of("mode: tap\nnotify:\n  smtp_url: smtp://127.0.0.1:25\n") ==
+          "cfg.yaml:2: notify: smtp_url needs 'from', the sender address");
+    const std::string typo = error_of("notify:\n  smtp_ulr: smtp://x\n");
+    CHECK(typo.starts_with("cfg.yaml:2: notify: unknown key 'smtp_ulr'"));
+    CHECK(typo.ends_with("did you mean 'smtp_url'?"));
+
+    sg::Config c;
+    c.notify.smtp_url = "smtp://127.0.0.1:25";
+    const auto v = sg::validate(c);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().message == "config: notify: smtp_url needs 'from', the sender address");
+}
+
+TEST_CASE("Incident policy, enforcement and state_dir: documented values and defaults") {
+    TempDir dir;
+    const auto r = sg::load_config(dir.write("safeguard.yaml", documented_example()));
+    INFO((r.ok() ? "" : r.error().message));
+    REQUIRE(r.ok());
+    CHECK(r->policy.deadline == 12 * 3600 * sg::kNsPerSec);
+    CHECK(r->policy.max_extension == 48 * 3600 * sg::kNsPerSec);
+    CHECK(r->policy.quiet_period == 30 * 60 * sg::kNsPerSec);
+    CHECK(r->policy.evidence_packets == 200);
+    CHECK(r->enforcement.hook == "/usr/local/sbin/safeguard-deactivate");
+    CHECK(r->state_dir == "/srv/safeguard");
+
+    const auto d = parse_config("", "cfg.yaml");
+    REQUIRE(d.ok());
+    CHECK(d->policy.deadline == 24 * 3600 * sg::kNsPerSec);
+    CHECK(d->policy.max_extension == 72 * 3600 * sg::kNsPerSec);
+    CHECK(d->policy.quiet_period == 15 * 60 * sg::kNsPerSec);
+    CHECK(d->policy.evidence_packets == 100);
+    CHECK(d->enforcement.hook.empty());
+    CHECK(d->state_dir == "/var/lib/safeguard");
+    const auto no_ext = parse_config("policy: {max_extension: 0}\n", "cfg.yaml");
+    REQUIRE(no_ext.ok());
+    CHECK(no_ext->policy.max_extension == 0);
+}
+
+TEST_CASE("Incident policy errors name the file, line and key") {
+    CHECK(error_of("mode: tap\npolicy:\n  deadline: 30s\n") ==
+          "cfg.yaml:3: policy.deadline: expected a duration from 1m to 30d such as 24h, got '30s'");
+    CHECK(error_of("policy:\n  max_extension: 31d\n") ==
+          "cfg.yaml:2: policy.max_extension: expected a duration from 0 to 30d such as 72h, got '31d'");
+    CHECK(error_of("policy:\n  quiet_period: soon\n") ==
+          "cfg.yaml:2: policy.quiet_period: expected a duration from 1s to 30d such as 15m, got 'soon'");
+    CHECK(error_of("policy:\n  evidence_packets: -1\n") ==
+          "cfg.yaml:2: policy.evidence_packets: expected an integer between 0 and 100000, got '-1'");
+    CHECK(error_of("policy:\n  deadlin: 1h\n").starts_with("cfg.yaml:2: policy: unknown key 'deadlin'"));
+    CHECK(error_of("enforcement:\n  hook: deactivate.sh\n") ==
+          "cfg.yaml:2: enforcement.hook: expected an absolute path, got 'deactivate.sh'");
+    CHECK(error_of("state_dir: \"\"\n") == "cfg.yaml:1: state_dir: expected a non-empty string, got ''");
+    CHECK(error_of("state_dir: [a]\n") == "cfg.yaml:1: state_dir: expected a non-empty string, got a list");
+
+    sg::Config c;
+    c.policy.quiet_period = 0;
+    auto v = sg::validate(c);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().message == "config: policy.quiet_period: expected a duration from 1s to 30d, got 0s");
+    c = {};
+    c.state_dir.clear();
+    v = sg::validate(c);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().message == "config: state_dir: expected a directory, got nothing");
 }

@@ -1,0 +1,153 @@
+#pragma once
+// IncidentManager: turns attributions into incidents and carries them through
+// their states (docs/incidents.md): suppression of repeats, exceptions,
+// notification requests, deadlines, deactivation, quiet-period resolution,
+// and the owner and operator actions. Every committed change is written to
+// the journal (journal.hpp) and fsync'd before the call returns, so that a
+// restart rebuilds the same state.
+//
+// Thread: single-threaded. The reporter thread creates and owns it and makes
+// every call; the control thread's commands reach it as messages to the
+// reporter. Not for workers: it allocates, formats and does file I/O.
+//
+// Outputs to the integration: events (drain_events()). A "notify_requested"
+// event asks for a message to an owner; deliver it, then call
+// mark_notified() — only then is it recorded as sent, so a crash in between
+// makes pending_notifications() offer it again (with the same Message-ID)
+// and a recorded delivery is never offered twice. "deactivated" and
+// "reactivated" events ask for the deployment's blocklist entry and the hook.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "core/result.hpp"
+#include "detect/attribution.hpp"
+#include "incident/incident.hpp"
+
+namespace sg {
+
+class Journal;
+
+struct IncidentOptions {
+    IncidentPolicy policy;
+    std::vector<Deployment> deployments;   // in DeploymentId order (names and owners)
+    std::string state_dir;                 // "" = in memory only (nothing survives a restart)
+    uint64_t compact_bytes = 64ull << 20;  // rewrite the journal as a snapshot past this size
+};
+
+class IncidentManager {
+public:
+    // Replays the journal in options.state_dir (creating it when absent); a
+    // torn or corrupt tail is cut off with a warning. Errors: the directory or
+    // journal cannot be read or written, a journal of another version, a
+    // record that does not describe an incident.
+    static Result<std::unique_ptr<IncidentManager>> open(IncidentOptions options);
+    ~IncidentManager();
+    IncidentManager(const IncidentManager&) = delete;
+    IncidentManager& operator=(const IncidentManager&) = delete;
+
+    // --- from detection -----------------------------------------------------
+    // An attribution opened or updated. A matching active exception counts a
+    // hit and changes nothing else; otherwise the unresolved incident with the
+    // same key is updated, or a new one opens (and asks to notify the owners).
+    // Returns the incident (0 when suppressed by an exception).
+    Result<IncidentId> on_attribution(const Attribution& a, Nanos now);
+
+    // Once per window (after on_attribution for that window). `seen` tells
+    // whether an incident's traffic was in the latest window. Fires
+    // deadlines (deactivates when the traffic goes on), resolves incidents
+    // quiet for policy.quiet_period, ends expired exceptions.
+    Result<> tick(Nanos now, const std::function<bool(const IncidentKey&)>& seen);
+    Result<> tick(Nanos now, const std::set<IncidentKey>& seen);
+
+    // --- from the notifier --------------------------------------------------
+    // The message for (id, role, recipient) was delivered.
+    Result<> mark_notified(IncidentId id, Role role, const std::string& recipient, Nanos now);
+    // Requested and not yet recorded as sent (after a restart: resend these).
+    std::vector<Notification> pending_notifications() const;
+
+    // The pcap of the first packets, written by the integration.
+    Result<> set_evidence_file(IncidentId id, const std::string& path, Nanos now);
+
+    // --- owner and operator actions ------------------------------------------
+    // Each refuses with a message naming the incident and why (unknown id,
+    // wrong state, over the bound, ...); a refused action changes nothing.
+    Result<> acknowledge(IncidentId id, const std::string& who, Nanos now);
+    // Moves the deadline by `by`; the extensions of one incident add up to at
+    // most policy.max_extension; only before the deadline.
+    Result<> extend(IncidentId id, Nanos by, const std::string& reason, const std::string& who,
+                    Nanos now);
+    // Expected behaviour: matching attributions are suppressed until `expiry`,
+    // and matching unresolved incidents become excepted (no deadline).
+    Result<ExceptionId> add_exception(const ExceptionScope& scope, const std::string& reason,
+                                      Nanos expiry, const std::string& who, Nanos now);
+    Result<> remove_exception(ExceptionId id, const std::string& who, const std::string& reason,
+                              Nanos now);
+    Result<> resolve(IncidentId id, const std::string& who, const std::string& reason, Nanos now);
+    Result<> deactivate(IncidentId id, const std::string& who, const std::string& reason, Nanos now);
+    Result<> reactivate(IncidentId id, const std::string& who, const std::string& reason, Nanos now);
+
+    // --- reading ----------------------------------------------------------------
+    const Incident* find(IncidentId id) const;
+    const IncidentException* find_exception(ExceptionId id) const;
+    const std::map<IncidentId, Incident>& incidents() const { return incidents_; }
+    const std::map<ExceptionId, IncidentException>& exceptions() const { return exceptions_; }
+    // Deployments deactivated now (for the blocklist at start).
+    std::set<std::string> deactivated_deployments() const;
+    // Events since the last call, in order (for eve lines and the integration).
+    std::vector<Event> drain_events();
+    const IncidentPolicy& policy() const { return options_.policy; }
+
+    // The journal's size in bytes (0 in memory); rewritten by compact().
+    uint64_t journal_bytes() const;
+    // Snapshot + new journal, atomically (done by itself past compact_bytes).
+    Result<> compact();
+    // What open() had to cut off a damaged journal ("" when nothing).
+    std::string recovery_warning() const;
+
+private:
+    explicit IncidentManager(IncidentOptions options);
+
+    struct Change;  // what one call changed, to journal at its end
+    Endpoint endpoint_of(const AttributionEnd& end) const;
+    const Deployment* deployment_named(const std::string& name) const;
+    IncidentException* matching_exception(const Incident& probe, Nanos now);
+    Event& add_event(Incident& inc, Change& c, Nanos at, std::string kind, std::string who,
+                     std::string why, nlohmann::json detail = nlohmann::json::object());
+    Event& add_event(IncidentException& ex, Change& c, Nanos at, std::string kind,
+                     std::string who, std::string why);
+    void set_state(Incident& inc, Change& c, IncidentState to, Nanos at, const std::string& who,
+                   const std::string& why, nlohmann::json detail = nlohmann::json::object());
+    void open_notifications(Incident& inc, Change& c, Nanos now);
+    void except(Incident& inc, const IncidentException& ex, Change& c, Nanos now,
+                const std::string& who);
+    Result<Incident*> actionable(IncidentId id, const char* action);
+    Result<> commit(Change& c);
+    Result<> apply_record(const nlohmann::json& record);
+    std::vector<nlohmann::json> snapshot() const;
+
+    IncidentOptions options_;
+    std::unique_ptr<Journal> journal_;
+    std::map<IncidentId, Incident> incidents_;
+    std::map<ExceptionId, IncidentException> exceptions_;
+    std::map<IncidentKey, IncidentId> open_by_key_;  // unresolved incidents
+    IncidentId next_incident_ = 1;
+    ExceptionId next_exception_ = 1;
+    uint64_t next_event_ = 1;
+    uint64_t snapshot_bytes_ = 0;  // journal size after the last compaction
+    std::vector<Event> pending_events_;
+};
+
+// Does the scope cover this incident (deployment at either end, type,
+// direction, the other end's address, the service port)?
+bool scope_matches(const ExceptionScope& scope, const Incident& inc);
+
+} // namespace sg
