@@ -23,6 +23,10 @@ Captures:
   fragments  IPv4 fragments: requests cut in 16-byte pieces, an overlap, an unfinished datagram
   tunnel-spread  one VXLAN tunnel carrying eight inner conversations (outer flow merge)
   empty      a valid capture with no records (an idle port's input)
+  http       HTTP/1.x conversations for the transaction log: keep-alive with pipelined
+             GET/HEAD/POST, chunked and Content-Length bodies, headers split across
+             segments, a 100 Continue, a response that runs to the close, a 304, a
+             request never answered, and a non-HTTP client on port 80
 """
 
 import random
@@ -89,6 +93,109 @@ def tcp_conversation(rng, clock, cli, srv, sport, dport, request, response, ip=I
     add(cli, srv, sport, dport, "FA", cseq + 1 + len(request), sseq + 1 + len(response))
     add(srv, cli, dport, sport, "FA", sseq + 1 + len(response), cseq + 2 + len(request))
     add(cli, srv, sport, dport, "A", cseq + 2 + len(request), sseq + 2 + len(response))
+    return out
+
+
+class TcpSession:
+    """One TCP connection written segment by segment, with the peer's ACKs:
+    send() puts bytes on the wire from one side (in pieces), ack() makes the
+    other side acknowledge everything it received."""
+
+    def __init__(self, rng, clock, out, cli, srv, sport, dport):
+        self.clock, self.out = clock, out
+        self.ends = [(cli, sport), (srv, dport)]
+        self.seq = [rng.randrange(1 << 32), rng.randrange(1 << 32)]
+        self.seg(0, "S", b"")
+        self.seq[0] += 1
+        self.seg(1, "SA", b"")
+        self.seq[1] += 1
+        self.seg(0, "A", b"")
+
+    def seg(self, side, flags, data):
+        (src, sp), (dst, dp) = self.ends[side], self.ends[1 - side]
+        ack = self.seq[1 - side] if "A" in flags else 0
+        pkt = IP(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=self.seq[side], ack=ack)
+        if data:
+            pkt = pkt / Raw(data)
+        self.out.append(stamp(eth(pkt), self.clock.tick()))
+
+    def send(self, side, data, pieces=(1460,)):
+        """`data` from `side` (0: client), cut at the sizes in `pieces` (the last repeats)."""
+        i, k = 0, 0
+        while i < len(data):
+            n = pieces[min(k, len(pieces) - 1)]
+            self.seg(side, "PA", data[i:i + n])
+            self.seq[side] += len(data[i:i + n])
+            i, k = i + n, k + 1
+
+    def ack(self, side):
+        self.seg(side, "A", b"")
+
+    def close(self, first=0):
+        self.seg(first, "FA", b"")
+        self.seq[first] += 1
+        self.seg(1 - first, "FA", b"")
+        self.seq[1 - first] += 1
+        self.seg(first, "A", b"")
+
+
+def gen_http(rng):
+    """HTTP/1.x transactions whose eve http events were compared with Suricata 7."""
+    clock = Clock(rng)
+    out = []
+    # Keep-alive, pipelined: GET (Content-Length), HEAD, POST with a body, GET (chunked).
+    s = TcpSession(rng, clock, out, "10.2.0.10", "10.2.0.80", 40001, 80)
+    s.send(0, b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: gen-pcaps/1.0\r\n"
+              b"Referer: http://www.example.com/\r\n\r\n"
+              b"HEAD /logo.png HTTP/1.1\r\nHost: WWW.Example.com:8080\r\n\r\n"
+              b"POST /form?x=1 HTTP/1.1\r\nHost: www.example.com\r\nContent-Length: 11\r\n\r\nfield=value"
+              b"GET /stream HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+    s.ack(1)
+    body = b"<html>" + b"x" * 2000 + b"</html>"
+    s.send(1, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n" % len(body)
+           + body, pieces=(700, 1460))
+    s.ack(0)
+    s.send(1, b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n"
+              b"HTTP/1.1 302 Found\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n")
+    s.ack(0)
+    s.send(1, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
+              b"10\r\n0123456789abcdef\r\n5;ext=1\r\nhello\r\n0\r\n\r\n", pieces=(40, 9, 1460))
+    s.ack(0)
+    s.close(first=0)
+    # Headers cut in small pieces; a 100 Continue before the final answer.
+    s = TcpSession(rng, clock, out, "10.2.0.11", "10.2.0.80", 40002, 80)
+    s.send(0, b"PUT /upload HTTP/1.1\r\nHost: up.example.com\r\nUser-Agent: curl/8.0\r\n"
+              b"Expect: 100-continue\r\nContent-Length: 4\r\n\r\n", pieces=(5, 17, 3, 30))
+    s.ack(1)
+    s.send(1, b"HTTP/1.1 100 Continue\r\n\r\n")
+    s.ack(0)
+    s.send(0, b"data")
+    s.ack(1)
+    s.send(1, b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+    s.ack(0)
+    s.close(first=1)
+    # HTTP/1.0: the response body runs to the server's close.
+    s = TcpSession(rng, clock, out, "10.2.0.12", "10.2.0.80", 40003, 80)
+    s.send(0, b"GET /old HTTP/1.0\r\nUser-Agent: legacy\r\n\r\n")
+    s.ack(1)
+    s.send(1, b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"y" * 3000)
+    s.ack(0)
+    s.close(first=1)
+    # A 304, then a request the server never answers (logged at the flow's end).
+    s = TcpSession(rng, clock, out, "10.2.0.13", "10.2.0.80", 40004, 80)
+    s.send(0, b"GET /cached HTTP/1.1\r\nHost: cache.example.com\r\nIf-None-Match: \"a\"\r\n\r\n")
+    s.ack(1)
+    s.send(1, b"HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n")
+    s.ack(0)
+    s.send(0, b"GET /slow HTTP/1.1\r\nHost: cache.example.com\r\n\r\n")
+    s.ack(1)
+    # Not HTTP on port 80: no transaction.
+    s = TcpSession(rng, clock, out, "10.2.0.14", "10.2.0.80", 40005, 80)
+    s.send(0, b"\x16\x03\x01\x00\x05hello")
+    s.ack(1)
+    s.send(1, b"\x16\x03\x03\x00\x02ok")
+    s.ack(0)
+    s.close(first=0)
     return out
 
 
@@ -302,6 +409,7 @@ GENERATORS = {
     "tunnel-spread": lambda path, rng: wrpcap(str(path), gen_tunnel_spread(rng), linktype=DLT_EN10MB),
     "fragments": lambda path, rng: wrpcap(str(path), gen_fragments(rng), linktype=DLT_EN10MB),
     "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
+    "http": lambda path, rng: wrpcap(str(path), gen_http(rng), linktype=DLT_EN10MB),
 }
 
 

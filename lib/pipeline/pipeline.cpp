@@ -165,6 +165,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         if (!cfg.outputs.eve.empty()) {
             if (cfg.outputs.eve_packet) outputs.packet_bytes = WorkerOutputs::PacketBytes::all;
             else if (inline_mode || cfg.simulate_ips) outputs.packet_bytes = WorkerOutputs::PacketBytes::drops;
+            // HTTP transactions are only logged: without eve nothing parses them.
+            if (auto http = (*worker)->enable_http(cfg.sizes.stream_buffers); !http) return http.error();
         }
         (*worker)->set_outputs(outputs);
         if (ownership) {

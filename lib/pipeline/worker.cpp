@@ -81,7 +81,18 @@ Result<std::unique_ptr<Worker>> Worker::create(unsigned id, const WorkerIo& io,
     auto tracker = StreamTracker::create(streams);
     if (!tracker) return tracker.error();
     w->streams_ = std::move(*tracker);
+    w->flow_capacity_ = std::max<uint32_t>(flows.capacity, 8);  // the table's slots (FlowTable)
     return w;
+}
+
+Result<> Worker::enable_http(uint32_t sessions) {
+    HttpConfig cfg;
+    cfg.sessions = sessions;
+    cfg.flow_capacity = flow_capacity_;
+    auto tracker = HttpTracker::create(cfg);
+    if (!tracker) return tracker.error();
+    http_ = std::move(*tracker);
+    return {};
 }
 
 Worker::Worker(unsigned id, const WorkerIo& io, RecordRing* out, WorkerSignals* signals,
@@ -314,14 +325,24 @@ bool Worker::inspect_ip(PacketView& pv, const uint8_t* frame, uint32_t frame_len
     bool drop = false;
     alert_frame_ = frame;
     alert_frame_len_ = frame_len;
+    // The stream is reassembled for the rules and for HTTP; the HTTP parser
+    // reads it before the rules run (Suricata's app layer runs before
+    // detection), so an alert can name the transaction its packet completed.
+    const bool track_stream = flow && (matcher_ || http_);
+    const StreamInspection stream = track_stream ? streams_->on_packet(*flow, dir, pv, frame) : StreamInspection{};
+    if (http_ && flow) {
+        http_ts_ = now;
+        http_pcap_cnt_ = packet_number;
+        http_->on_packet(*flow, dir, pv, frame, *streams_, *this);
+    }
     if (matcher_) {
-        const StreamInspection stream = flow ? streams_->on_packet(*flow, dir, pv, frame) : StreamInspection{};
         matcher_->inspect(pv, frame, flow, dir, stream, [&](const RuleHit& hit) {
             drop = drop || hit.drop;
             send_alert(hit, pv, flow, dir, now, packet_number);
         });
-        if (flow) streams_->inspected(*flow, dir, stream);
     }
+    if (track_stream) streams_->inspected(*flow, dir, stream);
+    if (http_ && flow) http_->after_detect(*flow, dir);
     alert_frame_ = nullptr;  // stream pseudo-packets (flow end) carry no packet
     alert_frame_len_ = 0;
     return drop;
@@ -364,6 +385,13 @@ void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* fl
     a.dst_port = pv.dst_port;
     a.proto = pv.ip_proto;
     a.dir = uint8_t(dir);
+    a.app_proto = uint8_t(AppProto::none);
+    a.http_tx = kNoHttpTx;
+    if (http_ && flow) {
+        const HttpAlertTx tx = http_->alert_tx(*flow, dir, *this);
+        if (tx.http) a.app_proto = uint8_t(AppProto::http);
+        if (tx.has_tx && tx.tx < kNoHttpTx) a.http_tx = tx.tx;
+    }
     a.generation = matcher_->database()->generation();
     a.rule_index = hit.rule_index;
     a.dropped = hit.drop && (io_.peer_port != nullptr || outputs_.simulate_ips);
@@ -463,7 +491,10 @@ void Worker::inspect_stream_end(const Flow& flow) {
             if (!inspected[dir].chunks.count) continue;
             const PacketView pv = stream_end_packet(flow, dir);
             matcher_->inspect(pv, nullptr, &scratch, dir, inspected[dir],
-                              [&](const RuleHit& hit) { send_alert(hit, pv, &flow, dir, clock_, 0); });
+                              // Stamped with the flow's last packet: the worker's clock at the
+                              // end depends on which other flows it carried (and so on the
+                              // number of workers).
+                              [&](const RuleHit& hit) { send_alert(hit, pv, &flow, dir, flow.last_seen, 0); });
         }
     }
     streams_->release(flow, inspected);
@@ -472,8 +503,17 @@ void Worker::inspect_stream_end(const Flow& flow) {
 void Worker::on_flow_end(void* self, const Flow& flow, FlowEnd why) {
     auto* w = static_cast<Worker*>(self);
     if (w->counter_) w->counter_->flow_ended(flow);
+    if (w->http_) {
+        // The app layer sees the end of both directions first (Suricata's
+        // pseudo packets), at the flow's last packet time: the same for
+        // any number of workers.
+        w->http_ts_ = flow.last_seen;
+        w->http_pcap_cnt_ = 0;
+        w->http_->flow_end(flow, *w->streams_, *w);
+    }
     w->inspect_stream_end(flow);
     w->send_flow_end(flow, why, /*tunnel_outer=*/false);
+    if (w->http_) w->http_->forget(flow);
 }
 
 void Worker::on_tunnel_flow_end(void* self, const Flow& flow, FlowEnd why) {
@@ -500,8 +540,77 @@ void Worker::send_flow_end(const Flow& flow, FlowEnd why, bool tunnel_outer) {
     r.initiator_is_a = flow.initiator_is_a;
     r.midstream = flow.midstream;
     r.tunnel_outer = tunnel_outer;
+    r.app_proto = uint8_t(!tunnel_outer && http_ && http_->is_http(flow) ? AppProto::http : AppProto::none);
     if (signals_->lossless) out_->push_wait(rec);
     else out_->push(rec);
+}
+
+} // namespace sg
+
+namespace sg {
+
+Record& Worker::http_record(const Flow& flow, uint32_t tx, HttpRecord::What what) {
+    Record& rec = http_batch_[0];
+    rec.kind = RecordKind::http;
+    rec.worker = uint8_t(id_);
+    rec.http = HttpRecord{};
+    HttpRecord& h = rec.http;
+    h.flow_key = flow.key;
+    h.flow_first_seen = flow.first_seen;
+    h.ts = http_ts_;
+    h.pcap_cnt = http_pcap_cnt_;
+    h.tx = tx;
+    h.what = what;
+    h.initiator_is_a = flow.initiator_is_a;
+    return rec;
+}
+
+void Worker::push_http(unsigned n) {
+    // Lossless replay waits for the reporter; live, a full ring drops the
+    // batch (counted with the ring's drops) and the transaction loses it.
+    out_->push_all(http_batch_, n, signals_->lossless);
+}
+
+void Worker::http_field(const Flow& flow, uint32_t tx, HttpField field, std::string_view value) {
+    const Record head = http_record(flow, tx, HttpRecord::What::field);
+    // The parser keeps at most a line of kLineMax bytes: the batch holds it.
+    value = value.substr(0, size_t(HttpParser::kLineMax));
+    unsigned n = 0;
+    size_t off = 0;
+    do {
+        Record& rec = http_batch_[n++];
+        rec = head;
+        const size_t len = std::min<size_t>(kHttpTextChunk, value.size() - off);
+        rec.http.field = uint8_t(field);
+        rec.http.text_len = uint8_t(len);
+        rec.http.continued = off > 0;
+        std::memcpy(rec.http.text, value.data() + off, len);
+        off += len;
+    } while (off < value.size());
+    push_http(n);
+}
+
+void Worker::http_status(const Flow& flow, uint32_t tx, uint16_t status) {
+    http_record(flow, tx, HttpRecord::What::status).http.number = status;
+    push_http(1);
+}
+
+void Worker::http_length(const Flow& flow, uint32_t tx, uint64_t length) {
+    http_record(flow, tx, HttpRecord::What::length).http.number = length;
+    push_http(1);
+}
+
+void Worker::http_file(const Flow& flow, uint32_t tx, HttpSide side, uint64_t size, bool complete) {
+    HttpRecord& h = http_record(flow, tx, HttpRecord::What::file).http;
+    h.number = size;
+    h.side = uint8_t(side);
+    h.complete = complete;
+    push_http(1);
+}
+
+void Worker::http_transaction(const Flow& flow, uint32_t tx) {
+    http_record(flow, tx, HttpRecord::What::transaction);
+    push_http(1);
 }
 
 } // namespace sg

@@ -17,6 +17,7 @@
 #include "detect/window_counter.hpp"
 #include "defrag/ipv4_defrag.hpp"
 #include "flow/flow_table.hpp"
+#include "http/http_tracker.hpp"
 #include "match/matcher.hpp"
 #include "pipeline/rules_slot.hpp"
 #include "pipeline/counters.hpp"
@@ -73,7 +74,7 @@ struct WorkerSignals {
     bool lossless = false;                // replay: wait for the reporter, never drop
 };
 
-class alignas(RTE_CACHE_LINE_SIZE) Worker {
+class alignas(RTE_CACHE_LINE_SIZE) Worker : private HttpSink {
 public:
     // Control side: builds the worker, its flow table (named per worker) and
     // its pool of TCP stream buffers.
@@ -98,6 +99,9 @@ public:
     void set_detection(std::unique_ptr<WindowCounter> counter, Nanos window, bool ticks);
     // Control side, before run(): what alerts carry (WorkerOutputs).
     void set_outputs(const WorkerOutputs& outputs) { outputs_ = outputs; }
+    // Control side, before run(), only with eve output: HTTP transactions
+    // of up to `sessions` flows at once are parsed and sent to the reporter.
+    Result<> enable_http(uint32_t sessions);
 
     unsigned id() const { return id_; }
     const WorkerCounters& counters() const { return counters_; }
@@ -125,6 +129,15 @@ private:
     void inspect_stream_end(const Flow& flow);
     Nanos live_now() const;
 
+    // HttpSink: the tracker's transactions become http records.
+    void http_field(const Flow& flow, uint32_t tx, HttpField field, std::string_view value) override;
+    void http_status(const Flow& flow, uint32_t tx, uint16_t status) override;
+    void http_length(const Flow& flow, uint32_t tx, uint64_t length) override;
+    void http_file(const Flow& flow, uint32_t tx, HttpSide side, uint64_t size, bool complete) override;
+    void http_transaction(const Flow& flow, uint32_t tx) override;
+    Record& http_record(const Flow& flow, uint32_t tx, HttpRecord::What what);
+    void push_http(unsigned n);
+
     void on_window(uint64_t index);
     void hand_over(WindowSummary* s);
 
@@ -132,6 +145,10 @@ private:
     WorkerIo io_;
     std::unique_ptr<FlowTable> flows_;
     std::unique_ptr<StreamTracker> streams_; // raw-stream reassembly of the TCP flows
+    std::unique_ptr<HttpTracker> http_;      // HTTP transactions (eve output only; else null)
+    uint32_t flow_capacity_ = 0;
+    Nanos http_ts_ = 0;                      // the packet the tracker is working for ...
+    uint64_t http_pcap_cnt_ = 0;             // ... and its number in the input
     RulesSlot* rules_ = nullptr;     // the current rule set (hot-reloadable)
     Matcher* matcher_ = nullptr;     // this worker's matcher of it, during a burst
     std::unique_ptr<WindowCounter> counter_; // behavioural counting (null: no deployments)
@@ -156,6 +173,8 @@ private:
     uint16_t alert_link_ = 1;  // its libpcap link type (dlt_of)
     // An alert and the records carrying its packet, enqueued together.
     Record alert_batch_[1 + (kFrameView + kAlertPacketChunk - 1) / kAlertPacketChunk];
+    // An HTTP field's records (a long text takes several), enqueued together.
+    Record http_batch_[(HttpParser::kLineMax + kHttpTextChunk - 1) / kHttpTextChunk + 1];
 
     rte_mbuf* tx_pending_[kMaxBurst];
     unsigned nb_tx_pending_ = 0;

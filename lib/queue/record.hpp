@@ -15,7 +15,11 @@ enum class RecordKind : uint8_t {
     alert,          // a signature rule matched a packet
     alert_packet,   // a piece of the packet of the alert just before (AlertRecord::packet_len)
     window,         // a worker's filled window summary (behavioural detection)
+    http,           // an HTTP transaction's field, status, length or end (HttpRecord)
 };
+
+// A flow's application-layer protocol, as eve's app_proto names it.
+enum class AppProto : uint8_t { none = 0, http };
 
 struct WindowSummary;
 class WindowCounter;
@@ -42,6 +46,7 @@ struct FlowEndRecord {
     bool midstream;
     bool tunnel_outer;       // the outer flow of a tunnel (VXLAN/GENEVE over UDP, GRE): a
                              // worker's share of it, merged by the reporter across workers
+    uint8_t app_proto;       // AppProto
 };
 
 // A rule match, with what eve.json needs about the packet. The rule itself
@@ -60,6 +65,10 @@ struct AlertRecord {
     uint8_t dir;             // 0: from the flow's initiator
     bool has_flow;
     bool dropped;            // inline: the packet was discarded
+    // The flow's app layer (AppProto) and the HTTP transaction the alert
+    // belongs to (kNoHttpTx: none); they fill what was padding.
+    uint32_t app_proto : 8;
+    uint32_t http_tx : 24;
     uint64_t pcap_cnt;       // replay: the packet's number in the input (0: live)
     // Tunnelled packet (tunnel_depth > 0): the outermost headers, for eve's `tunnel`.
     IpAddress outer_src;
@@ -84,6 +93,37 @@ struct AlertPacketRecord {
     uint8_t bytes[kAlertPacketChunk];
 };
 
+inline constexpr uint32_t kNoHttpTx = 0xffffff;
+
+// One piece of an HTTP transaction of a flow, in the order the worker parsed
+// it; the reporter assembles them and writes the http (and fileinfo) event
+// at `transaction`, fileinfo at `file`. A text longer than kHttpTextChunk comes in several
+// `field` records, the later ones `continued`.
+inline constexpr unsigned kHttpTextChunk = 93;
+struct HttpRecord {
+    enum class What : uint8_t {
+        field,        // text of `field` (HttpField), `text_len` bytes
+        status,       // response status `number`
+        length,       // response body length so far: `number`
+        file,         // a body of `number` bytes ended on `side`: log it (fileinfo) at `ts`
+        transaction,  // the transaction is done: log it (at `ts`, `pcap_cnt`)
+    };
+    FlowKey flow_key;
+    Nanos flow_first_seen;
+    Nanos ts;                // the packet that completed it (transaction)
+    uint64_t pcap_cnt;       // its number in the input (0: live, or flow end)
+    uint64_t number;
+    uint32_t tx;
+    What what;
+    uint8_t field;
+    uint8_t text_len;
+    bool initiator_is_a;     // the client is the flow key's endpoint a
+    bool continued;          // field: appends to the previous record's text (a long value)
+    uint8_t side;            // file: 0 request body, 1 response body (HttpSide)
+    bool complete;           // file: it ended as announced (else cut short)
+    char text[kHttpTextChunk];
+};
+
 struct Record {
     Record() : flow_end() {}
 
@@ -95,6 +135,7 @@ struct Record {
         AlertRecord alert;
         AlertPacketRecord alert_packet;
         WindowRecord window;
+        HttpRecord http;
     };
 };
 static_assert(sizeof(Record) % 4 == 0, "rte_ring elements must be a multiple of 4 bytes");

@@ -87,6 +87,8 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         alerts.push_back({{"sid", sid}, {"gid", c.gid}, {"rev", c.rev}, {"msg", c.msg},
                           {"classtype", c.classtype}, {"count", c.count}});
     r["alerts"] = alerts;
+    // Logged with eve output only (the HTTP parser runs for it).
+    r["http"] = {{"transactions", results.http_transactions}, {"files", results.http_files}};
     r["attributions"] = results.attributions;
     const DetectionCounters& d = results.detection;
     r["detection"] = {{"windows", d.windows},
@@ -208,6 +210,17 @@ std::string human_summary(const nlohmann::json& r) {
         const auto& a = r["alerts"][i];
         line(fmt::format("  alert: [{}:{}] {} x{}", a["gid"].get<uint32_t>(), a["sid"].get<uint32_t>(),
                          a["msg"].get<std::string>(), a["count"].get<uint64_t>()));
+    }
+    // Who attacks whom: the first few attributions, one line each.
+    auto end = [](const nlohmann::json& e) {
+        const std::string ip = e["ip"].is_null() ? std::string("many") : e["ip"].get<std::string>();
+        return e["deployment"].is_null() ? ip : fmt::format("{} ({})", ip, e["deployment"].get<std::string>());
+    };
+    for (size_t i = 0; i < r["attributions"].size() && i < 5; ++i) {
+        const auto& a = r["attributions"][i];
+        const std::string service = a["service"].is_null() ? "" : fmt::format(" {}", a["service"].get<std::string>());
+        line(fmt::format("  attribution: {}{} {}: {} -> {}", a["type"].get<std::string>(), service,
+                         a["direction"].get<std::string>(), end(a["source"]), end(a["target"])));
     }
     line(fmt::format("  found: {} alerts, {} attributions, {} incidents", alert_total,
                      r["attributions"].size(), r["incidents"].size()));

@@ -7,6 +7,7 @@
 
 #include <rte_hash_crc.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/time.hpp"
@@ -147,6 +148,8 @@ void Reporter::loop() {
     results_.alerts_rate_filtered = g.rate_filtered;
     results_.threshold_table_full = g.table_full + g.unique_full;
     results_.alert_order_overflow = orderer_.overflow();
+    results_.http_transactions = http_log_.transactions();
+    results_.http_files = http_log_.files();
     if (eve_) std::fflush(eve_);
 }
 
@@ -204,10 +207,29 @@ void Reporter::handle(const Record& r) {
     case RecordKind::alert_packet:
         on_alert_packet(r.worker, r.alert_packet);
         break;
+    case RecordKind::http: {
+        FlowEndRecord f{};
+        f.key = r.http.flow_key;
+        f.first_seen = r.http.flow_first_seen;
+        http_log_.add(flow_output_id(f), r.http, eve_);
+        break;
+    }
     }
 }
 
 void Reporter::hold_alert(unsigned worker, AlertRecord a) {
+    if (a.has_flow && a.http_tx != kNoHttpTx) {
+        // The transaction as the worker knew it at the alert: the records
+        // before the alert in its ring, all handled by now.
+        FlowEndRecord f{};
+        f.key = a.flow_key;
+        f.first_seen = a.flow_first_seen;
+        nlohmann::json http = http_log_.http_object(flow_output_id(f), a.http_tx);
+        if (!http.is_null()) {
+            if (!a.packet_ref) a.packet_ref = keep_held({});
+            alert_http_[a.packet_ref - 1] = std::move(http);
+        }
+    }
     AlertRecord earliest;
     if (orderer_.push(worker, a, earliest)) on_alert(earliest);  // the hold was full
 }
@@ -221,18 +243,30 @@ void Reporter::on_alert_packet(unsigned worker, const AlertPacketRecord& chunk) 
     p.bytes.append(reinterpret_cast<const char*>(chunk.bytes), std::min<size_t>(chunk.len, kAlertPacketChunk));
     if (p.bytes.size() < p.alert.packet_len) return;
     // Complete: keep the bytes while the orderer holds the alert.
+    p.alert.packet_ref = keep_held(std::move(p.bytes));
+    p.active = false;
+    hold_alert(worker, p.alert);
+}
+
+uint32_t Reporter::keep_held(std::string bytes) {
     uint32_t slot;
     if (!free_packets_.empty()) {
         slot = free_packets_.back();
         free_packets_.pop_back();
-        packets_[slot] = std::move(p.bytes);
+        packets_[slot] = std::move(bytes);
     } else {
         slot = uint32_t(packets_.size());
-        packets_.push_back(std::move(p.bytes));
+        packets_.push_back(std::move(bytes));
+        alert_http_.emplace_back();
     }
-    p.alert.packet_ref = slot + 1;
-    p.active = false;
-    hold_alert(worker, p.alert);
+    return slot + 1;
+}
+
+nlohmann::json Reporter::take_http(uint32_t ref) {
+    if (ref == 0 || ref > alert_http_.size()) return nullptr;
+    nlohmann::json http = std::move(alert_http_[ref - 1]);
+    alert_http_[ref - 1] = nullptr;
+    return http;
 }
 
 std::string Reporter::take_packet(uint32_t ref) {
@@ -287,6 +321,7 @@ const Deployment* Reporter::deployment_of(const IpAddress& ip) const {
 }
 
 void Reporter::on_alert(const AlertRecord& a) {
+    nlohmann::json http = take_http(a.packet_ref);
     const std::string packet = take_packet(a.packet_ref);
     std::shared_ptr<const MatchDatabase> db;
     std::shared_ptr<const std::vector<rules::RuleFilters>> filters;
@@ -395,6 +430,14 @@ void Reporter::on_alert(const AlertRecord& a) {
                         {"depth", a.tunnel_depth}};
         if (a.pcap_cnt) ev["tunnel"]["pcap_cnt"] = a.pcap_cnt;
     }
+    // HTTP flows: the app-layer protocol, and the transaction the alert
+    // belongs to (Suricata guesses it for stream and packet rules).
+    if (a.app_proto == uint8_t(AppProto::http)) ev["app_proto"] = "http";
+    if (!http.is_null()) {
+        ev["tx_id"] = a.http_tx;
+        ev["tx_guessed"] = true;
+        ev["http"] = std::move(http);
+    }
     if (options_.eve_packet && !packet.empty()) {
         ev["packet"] = base64(packet);
         ev["packet_info"] = {{"linktype", a.link_type}};
@@ -498,6 +541,7 @@ void Reporter::on_flow_end(const FlowEndRecord& f) {
     }
 
     write_flow_event(f);
+    if (f.app_proto == uint8_t(AppProto::http)) http_log_.flow_ended(flow_output_id(f));
 }
 
 void Reporter::flush_tunnel_flows(bool all) {
@@ -569,7 +613,23 @@ void Reporter::write_flow_event(const FlowEndRecord& f) {
                   {"bytes_toserver", f.bytes[0]}, {"bytes_toclient", f.bytes[1]},
                   {"start", format_timestamp(f.first_seen)}, {"end", format_timestamp(f.last_seen)},
                   {"reason", flow_end_name(f.why)}};
-    if (f.key.proto == kProtoTcp) ev["tcp"] = {{"state", tcp_state_name(TcpState(f.tcp_state))}};
+    if (f.app_proto == uint8_t(AppProto::http)) ev["app_proto"] = "http";
+    if (f.key.proto == kProtoTcp) {
+        // Suricata's tcp object: the flags seen (both directions, to server,
+        // to client, as hex) and one true entry per flag seen.
+        const uint8_t ts = f.tcp_flags[0], tc = f.tcp_flags[1], all = uint8_t(ts | tc);
+        nlohmann::json tcp;
+        tcp["tcp_flags"] = fmt::format("{:02x}", all);
+        tcp["tcp_flags_ts"] = fmt::format("{:02x}", ts);
+        tcp["tcp_flags_tc"] = fmt::format("{:02x}", tc);
+        static constexpr std::pair<uint8_t, const char*> kFlagNames[] = {
+            {kTcpFin, "fin"}, {kTcpSyn, "syn"}, {kTcpRst, "rst"}, {kTcpPsh, "psh"},
+            {kTcpAck, "ack"}, {kTcpUrg, "urg"}, {0x40, "ecn"}, {0x80, "cwr"}};
+        for (const auto& [bit, name] : kFlagNames)
+            if (all & bit) tcp[name] = true;
+        tcp["state"] = tcp_state_name(TcpState(f.tcp_state));
+        ev["tcp"] = tcp;
+    }
     const std::string line = ev.dump();
     std::fwrite(line.data(), 1, line.size(), eve_);
     std::fputc('\n', eve_);

@@ -34,6 +34,7 @@
 #include "match/threshold_config.hpp"
 #include "report/alert_gate.hpp"
 #include "report/alert_orderer.hpp"
+#include "report/http_log.hpp"
 
 namespace sg {
 
@@ -67,6 +68,8 @@ struct ReporterResults {
     uint64_t tunnel_flow_parts = 0;          // workers' shares of them that were merged
     uint64_t drops = 0;                      // packets dropped (inline) or that would be (simulated IPS)
     uint64_t alert_packets_lost = 0;         // alert packets incomplete in the ring (should stay 0)
+    uint64_t http_transactions = 0;          // HTTP transactions logged (eve http events)
+    uint64_t http_files = 0;                 // response bodies logged (eve fileinfo events)
     std::vector<FlowSummary> top_flows; // by bytes, descending, at most kTopFlows
     std::vector<nlohmann::json> attributions;   // sorted (DetectionEngine::attributions)
     DetectionCounters detection;
@@ -133,6 +136,10 @@ private:
     void on_alert_packet(unsigned worker, const AlertPacketRecord& chunk);
     void hold_alert(unsigned worker, AlertRecord a);
     std::string take_packet(uint32_t ref);
+    // What else an alert keeps while it is held: its transaction's http
+    // object as it stood when the alert arrived (in the packet_ref slot).
+    uint32_t keep_held(std::string bytes);
+    nlohmann::json take_http(uint32_t ref);
     void write_drop_event(const AlertRecord& a, const rules::Rule& rule, const MatchDatabase& db,
                           const std::string& packet);
     // Outer tunnel flows: each worker's share of one is merged here
@@ -174,6 +181,8 @@ private:
     };
     std::vector<PendingAlert> pending_;       // by worker
     std::vector<std::string> packets_;        // packet_ref - 1 -> bytes
+    std::vector<nlohmann::json> alert_http_;  // packet_ref - 1 -> http object (null: none)
+    HttpLog http_log_;                        // HTTP transactions being assembled
     std::vector<uint32_t> free_packets_;
     struct FlowKeyLess {
         bool operator()(const FlowKey& x, const FlowKey& y) const { return std::memcmp(&x, &y, sizeof x) < 0; }

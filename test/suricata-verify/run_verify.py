@@ -71,26 +71,22 @@ SURICATA_COMPAT = "7"
 # Tests gated on a newer Suricata (requires: min-version 8 or 9) whose feature
 # Safeguard implements: they run despite the gate. Each names the feature,
 # so the list says why the gate is lifted. A gated test that is not listed
-# stays skipped; the two threshold-config *-flow tests are left out on
-# purpose: their alerts pass (by_flow works) but each also expects an
-# event_type http transaction, which needs an HTTP parser Safeguard lacks.
+# stays skipped. The threshold-config *-flow tests also expect an
+# event_type http transaction (lib/http logs it).
 NEWER_FEATURES_SUPPORTED = {
     "detection_filter-distinct-dstport": "detection_filter unique_on dst_port (Suricata 9)",
     "detection_filter-distinct-srcport": "detection_filter unique_on src_port (Suricata 9)",
     "threshold__detection_filter-rule-flow": "detection_filter track by_flow (Suricata 8)",
     "threshold__threshold-rule-flow": "threshold track by_flow (Suricata 8)",
+    "threshold__threshold-config-threshold-limit-flow":
+        "threshold.config threshold type limit, track by_flow (Suricata 8)",
+    "threshold__threshold-config-threshold-threshold-flow":
+        "threshold.config threshold type threshold, track by_flow (Suricata 8)",
 }
 
 # Gated tests left skipped although their own feature works: why, printed
 # with the skip.
-NEWER_FEATURES_BLOCKED = {
-    "threshold__threshold-config-threshold-limit-flow":
-        "threshold.config track by_flow works (its alert check holds), but it also expects an "
-        "event_type http transaction (no HTTP parser)",
-    "threshold__threshold-config-threshold-threshold-flow":
-        "threshold.config track by_flow works (its alert check holds), but it also expects an "
-        "event_type http transaction (no HTTP parser)",
-}
+NEWER_FEATURES_BLOCKED = {}
 
 # Suricata's internal engine counters in its eve stats event, which say how
 # Suricata itself stored state, not what it detected; a filter matching on
