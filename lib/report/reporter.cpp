@@ -86,6 +86,29 @@ bool bigger(const FlowSummary& x, const FlowSummary& y) {
     return flow_output_id(x.record) < flow_output_id(y.record);
 }
 
+// The fields every event about one packet starts with (alert, drop).
+nlohmann::json packet_event(const AlertRecord& a, const char* event_type) {
+    nlohmann::json ev;
+    ev["timestamp"] = format_timestamp(a.ts);
+    if (a.has_flow) {
+        FlowEndRecord f{};
+        f.key = a.flow_key;
+        f.first_seen = a.flow_first_seen;
+        ev["flow_id"] = flow_output_id(f);
+    }
+    ev["event_type"] = event_type;
+    if (a.pcap_cnt) ev["pcap_cnt"] = a.pcap_cnt;
+    ev["src_ip"] = a.src.to_string();
+    ev["dest_ip"] = a.dst.to_string();
+    if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
+        ev["src_port"] = a.src_port;
+        ev["dest_port"] = a.dst_port;
+    }
+    const char* proto = proto_name(a.proto);
+    ev["proto"] = proto ? proto : std::to_string(a.proto);
+    return ev;
+}
+
 } // namespace
 
 uint64_t flow_output_id(const FlowEndRecord& f) {
@@ -381,24 +404,7 @@ void Reporter::on_alert(const AlertRecord& a) {
     const Deployment* src_dep = deployment_of(a.src);
     const Deployment* dst_dep = deployment_of(a.dst);
     const char* direction = src_dep ? (dst_dep ? "internal" : "outbound") : (dst_dep ? "inbound" : "transit");
-    nlohmann::json ev;
-    ev["timestamp"] = format_timestamp(a.ts);
-    if (a.has_flow) {
-        FlowEndRecord f{};
-        f.key = a.flow_key;
-        f.first_seen = a.flow_first_seen;
-        ev["flow_id"] = flow_output_id(f);
-    }
-    ev["event_type"] = "alert";
-    if (a.pcap_cnt) ev["pcap_cnt"] = a.pcap_cnt;
-    ev["src_ip"] = a.src.to_string();
-    ev["dest_ip"] = a.dst.to_string();
-    if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
-        ev["src_port"] = a.src_port;
-        ev["dest_port"] = a.dst_port;
-    }
-    const char* proto = proto_name(a.proto);
-    ev["proto"] = proto ? proto : std::to_string(a.proto);
+    nlohmann::json ev = packet_event(a, "alert");
     // A rate_filter's drop or reject shows as blocked; the packet's own
     // verdict was the worker's (see AlertGate). Simulated IPS has no
     // packet to withhold, so its verdict is the alert's final action, as
@@ -453,24 +459,7 @@ void Reporter::on_alert(const AlertRecord& a) {
 // that dropped it.
 void Reporter::write_drop_event(const AlertRecord& a, const rules::Rule& rule, const MatchDatabase& db,
                                 const std::string& packet) {
-    nlohmann::json ev;
-    ev["timestamp"] = format_timestamp(a.ts);
-    if (a.has_flow) {
-        FlowEndRecord f{};
-        f.key = a.flow_key;
-        f.first_seen = a.flow_first_seen;
-        ev["flow_id"] = flow_output_id(f);
-    }
-    if (a.pcap_cnt) ev["pcap_cnt"] = a.pcap_cnt;
-    ev["event_type"] = "drop";
-    ev["src_ip"] = a.src.to_string();
-    ev["dest_ip"] = a.dst.to_string();
-    if (a.proto == kProtoTcp || a.proto == kProtoUdp) {
-        ev["src_port"] = a.src_port;
-        ev["dest_port"] = a.dst_port;
-    }
-    const char* proto = proto_name(a.proto);
-    ev["proto"] = proto ? proto : std::to_string(a.proto);
+    nlohmann::json ev = packet_event(a, "drop");
     if (a.has_flow) ev["direction"] = a.dir == 0 ? "to_server" : "to_client";
     nlohmann::json drop = nlohmann::json::object();
     PacketView pv;
