@@ -48,6 +48,11 @@ inline constexpr unsigned kTunnelTypes = 5; // TunnelType values (index 0 = none
     X(stream_gaps, "holes in a stream the peer ACKed: the stream restarted after them") \
     X(stream_bytes_skipped, "stream bytes never matched in stream mode (buffer full, gaps)") \
     X(stream_ooo_dropped_bytes, "out-of-order TCP bytes a stream could not hold")     \
+    X(http_sessions, "flows whose client spoke HTTP (eve output only)")               \
+    X(http_pool_exhausted, "HTTP flows not parsed: every parser busy")                \
+    X(http_transactions, "HTTP transactions logged")                                  \
+    X(http_lost, "HTTP directions given up: bytes missing (gap, full buffer)")        \
+    X(http_malformed, "HTTP directions given up: not parseable as HTTP")              \
     X(alerts, "rule matches sent to the reporter")                                     \
     X(windows, "window summaries handed to the reporter")                             \
     X(windows_dropped, "window summaries lost: the reporter's ring was full (live)")   \

@@ -477,6 +477,14 @@ void Worker::sync_flow_counters() {
     counters_.stream_gaps = s.gaps;
     counters_.stream_bytes_skipped = s.skipped;
     counters_.stream_ooo_dropped_bytes = s.ooo_dropped;
+    if (http_) {
+        const HttpCounters& h = http_->counters();
+        counters_.http_sessions = h.sessions;
+        counters_.http_pool_exhausted = h.pool_exhausted;
+        counters_.http_transactions = h.transactions;
+        counters_.http_lost = h.lost;
+        counters_.http_malformed = h.malformed;
+    }
 }
 
 // The flow ends: what its TCP streams still hold is inspected now, ACKed or
