@@ -50,7 +50,6 @@ struct Attribution {
     // Floods: the distinct sources of every window it spans (a union, so
     // evidence.distinct_sources counts an address seen twice once).
     Hll<8> sources;
-    bool has_sources = false;
 };
 
 // The JSON form (report and eve), deployments by name.

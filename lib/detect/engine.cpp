@@ -255,10 +255,7 @@ void DetectionEngine::apply_findings(Nanos at) {
         a->top_sources = std::move(f.top_sources);
         if (a->top_sources.size() > kTopSources) a->top_sources.resize(kTopSources);
         if (f.sid) a->sids.push_back(f.sid);
-        if (f.sources) {
-            a->sources = *f.sources;
-            a->has_sources = true;
-        }
+        if (f.sources) a->sources = *f.sources;
         a->updates = 1;
         open_[key] = Open{a.get(), f.idle};
         if (on_open_) on_open_(*a);

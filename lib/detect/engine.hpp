@@ -92,7 +92,7 @@ using DetectorFn = void (*)(DetectorContext& ctx);
 struct DetectorInfo {
     const char* name;
     DetectorFn run;
-    const char* directions;                     // where it applies, for the docs and the report
+    const char* directions;                     // where it applies (documentation)
 };
 
 // Every detector, in the order they run (lib/detect/detectors/registry.cpp).
@@ -150,7 +150,6 @@ public:
     Activity<SweepKey, SweepStats>& sweeps() { return *sweeps_; }
 
 private:
-    struct Pending;
     void complete_ready();
     void analyse(WindowSummary& w);
     void update_baselines(const WindowSummary& w, Nanos start);

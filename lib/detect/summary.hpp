@@ -153,12 +153,6 @@ struct TargetStats {
     void clear() { *this = TargetStats{}; }
 };
 
-struct PairStats {
-    uint64_t bytes = 0;
-    void merge(const PairStats& o) { bytes += o.bytes; }
-    void clear() { bytes = 0; }
-};
-
 // Connection attempts to a service (brute force).
 struct ServiceStats {
     uint64_t attempts = 0;       // new connections (first SYN)
@@ -213,7 +207,7 @@ struct WindowSummary {
     Nanos last_packet = 0;
     HostTable hosts;
     SpaceSaving<AddressKey, TargetStats, kTargetEntries> targets;   // by packets to the address
-    SpaceSaving<PairKey, PairStats, kPairEntries> pairs;            // by packets source -> target
+    SpaceSaving<PairKey, NoPayload, kPairEntries> pairs;            // by packets source -> target
     SpaceSaving<ServiceKey, ServiceStats, kServiceEntries> services; // by connection attempts
     SpaceSaving<PairKey, ScanStats, kScanEntries> scans;            // by new flows
     SpaceSaving<SweepKey, SweepStats, kSweepEntries> sweeps;        // by new flows

@@ -100,6 +100,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
 
     const uint64_t src_hash = hash_of(pv.src);
     const uint64_t dst_hash = hash_of(pv.dst);
+    const uint64_t port_hash = pv.has_l4 ? sketch_hash(&pv.dst_port, sizeof pv.dst_port) : 0;
     const bool udp = pv.ip_proto == kProtoUdp && pv.has_l4;
     const unsigned refl_dst = udp ? reflection_service_of_port(pv.dst_port) : kReflectionServices;
     const unsigned refl_src = udp ? reflection_service_of_port(pv.src_port) : kReflectionServices;
@@ -109,7 +110,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         if (HostStats* h = w.hosts.get(pv.dst, dst_hash, dst_dep)) {
             count_packet(h->in, pv, len);
             h->peers_in.add(src_hash);
-            if (pv.has_l4) h->ports_in.add(sketch_hash(&pv.dst_port, sizeof pv.dst_port));
+            if (pv.has_l4) h->ports_in.add(port_hash);
             if (refl_dst < kReflectionServices) h->reflection[refl_dst].requests_in.add(len);
             if (refl_src < kReflectionServices) h->reflection[refl_src].responses_in.add(len);
         }
@@ -118,7 +119,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         if (HostStats* h = w.hosts.get(pv.src, src_hash, src_dep)) {
             count_packet(h->out, pv, len);
             h->peers_out.add(dst_hash);
-            if (pv.has_l4) h->ports_out.add(sketch_hash(&pv.dst_port, sizeof pv.dst_port));
+            if (pv.has_l4) h->ports_out.add(port_hash);
             if (refl_src < kReflectionServices) h->reflection[refl_src].responses_out.add(len);
             if (refl_dst < kReflectionServices) h->reflection[refl_dst].requests_out.add(len);
         }
@@ -133,7 +134,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         if (TargetStats* answered = w.targets.find_value(AddressKey{pv.src}, src_hash)) ++answered->synack_out;
     }
     const PairKey pair{pv.src, pv.dst};
-    w.pairs.add(pair, hash_key(pair), 1).bytes += len;
+    w.pairs.add(pair, hash_key(pair), 1);
 
     if (!flow) return;
     // Flow events: a new flow from its initiator is a probe (scans, sweeps,

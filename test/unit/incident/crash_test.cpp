@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // Step `i` of a deterministic history touching every kind of change. Refused
 // calls are part of it too: they must leave no trace.
 void step(IncidentManager& m, uint64_t i) {
@@ -106,7 +99,7 @@ TEST_CASE("Crash at any byte: a consistent prefix comes back, never a sent messa
                                  "reactivated", "acknowledged", "exception_added", "exception_removed"})
             CHECK(kinds.count(kind));
     }
-    const std::string full = read_bytes(journal);
+    const std::string full = read_file(journal);
     REQUIRE(full.size() == end_of.back());
 
     std::mt19937_64 rng(20240611);

@@ -13,13 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void write_bytes(const fs::path& p, const std::string& data) {
     std::ofstream(p, std::ios::binary | std::ios::trunc) << data;
 }
@@ -49,7 +42,7 @@ TEST_CASE("Journal: versioned header, length + CRC framed records, replayed in o
         REQUIRE((*j)->append({{"n", 1}}).ok());
         REQUIRE((*j)->append({{"n", 2}}).ok());
     }
-    const std::string bytes = read_bytes(journal_in(dir));
+    const std::string bytes = read_file(journal_in(dir));
     CHECK(bytes.substr(0, 8) == "SGINCJNL");
     CHECK(bytes[8] == 1);  // version 1, little-endian
     CHECK(bytes == journal_header() + journal_record({{"n", 1}}) + journal_record({{"n", 2}}));
@@ -70,7 +63,7 @@ TEST_CASE("Journal: a torn tail is cut off with a warning, and appends continue 
     CHECK(got.size() == 1);
     CHECK_THAT((*j)->recovery().warning, Catch::Contains("torn record") && Catch::Contains("dropped the last 11 bytes"));
     CHECK((*j)->recovery().dropped_bytes == 11);
-    CHECK(read_bytes(journal_in(dir)) == good);
+    CHECK(read_file(journal_in(dir)) == good);
     REQUIRE((*j)->append({{"n", 3}}).ok());
     j = make_error("");
     got = replay(dir.path.string());
@@ -97,7 +90,7 @@ TEST_CASE("Journal: another file or another version is refused, not cut") {
     auto j = Journal::open(dir.path.string(), apply);
     REQUIRE_FALSE(j.ok());
     CHECK_THAT(j.error().message, Catch::Contains("not a Safeguard incident journal"));
-    CHECK(read_bytes(journal_in(dir)) == "hello, this is not a journal");
+    CHECK(read_file(journal_in(dir)) == "hello, this is not a journal");
 
     std::string v2 = journal_header();
     v2[8] = 2;

@@ -11,6 +11,7 @@
 #include "../temp_dir.hpp"
 
 using namespace sg::notify;
+using sg::test::read_file;
 using sg::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -45,13 +46,6 @@ Message message(const std::string& id, const std::string& to = "owner@example.co
     return m;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 std::vector<std::string> files_in(const fs::path& dir) {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
@@ -76,7 +70,7 @@ TEST_CASE("enqueue stores the message and its envelope in pending/, with no temp
     REQUIRE(o.enqueue(m).value() == EnqueueOutcome::queued);
     const fs::path pending = dir.path / "state/outbox/pending";
     CHECK(files_in(pending) == std::vector<std::string>{"inc1-target-aa.eml", "inc1-target-aa.json"});
-    CHECK(slurp(pending / "inc1-target-aa.eml") == m.bytes);
+    CHECK(read_file(pending / "inc1-target-aa.eml") == m.bytes);
     CHECK(files_in(dir.path / "state/outbox/sent").empty());
     const auto p = o.pending();
     REQUIRE(p.size() == 1);
@@ -224,6 +218,6 @@ TEST_CASE("write_file_atomic replaces a file whole") {
     const std::string path = (dir.path / "f").string();
     REQUIRE(write_file_atomic(path, "first").ok());
     REQUIRE(write_file_atomic(path, "second").ok());
-    CHECK(slurp(path) == "second");
+    CHECK(read_file(path) == "second");
     CHECK(files_in(dir.path) == std::vector<std::string>{"f"});
 }
