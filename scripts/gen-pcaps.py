@@ -27,6 +27,10 @@ Captures:
              GET/HEAD/POST, chunked and Content-Length bodies, headers split across
              segments, a 100 Continue, a response that runs to the close, a 304, a
              request never answered, and a non-HTTP client on port 80
+  bad-*      broken capture files (written byte by byte, see BAD_CAPTURES): a record
+             header or record data cut short, a snaplen of 0 or 0xffffffff in the file
+             header, a record longer than the snaplen or than its original length,
+             an unknown link type, a file header cut short, a text file, an empty file
 """
 
 import random
@@ -398,6 +402,60 @@ def write_ieee802_11(path, rng):
     wrpcap(str(path), pkts, linktype=105)
 
 
+# --- broken capture files ----------------------------------------------------
+# Written byte by byte (scapy would repair them): what a crashed tap, a bad
+# copy or a wrong file leaves. Five small UDP frames each, so the readable
+# part can be counted.
+
+PCAP_MAGIC = 0xA1B2C3D4
+
+
+def pcap_file_header(snaplen=65535, linktype=DLT_EN10MB):
+    return struct.pack("<IHHiIII", PCAP_MAGIC, 2, 4, 0, 0, snaplen, linktype)
+
+
+def pcap_record(frame, t, caplen=None, origlen=None):
+    caplen = len(frame) if caplen is None else caplen
+    origlen = len(frame) if origlen is None else origlen
+    return struct.pack("<IIII", int(t), int((t % 1) * 1e6), caplen, origlen) + frame
+
+
+def bad_frames(count=5):
+    return [bytes(eth(IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=4000 + i, dport=53) / Raw(b"q" * 20)))
+            for i in range(count)]
+
+
+def bad_capture(records, **header):
+    return pcap_file_header(**header) + b"".join(pcap_record(f, T0 + i) for i, f in enumerate(records))
+
+
+def write_bad(path, data):
+    path.write_bytes(data)
+
+
+BAD_CAPTURES = {
+    # 3 whole records, then 10 of the next record header's 16 bytes
+    "bad-truncated-header": lambda: bad_capture(bad_frames(3)) + pcap_record(bad_frames(1)[0], T0 + 3)[:10],
+    # 3 whole records, then a record whose data ends 20 bytes early
+    "bad-truncated-data": lambda: bad_capture(bad_frames(3)) + pcap_record(bad_frames(1)[0], T0 + 3)[:-20],
+    "bad-snaplen-zero": lambda: bad_capture(bad_frames(), snaplen=0),
+    "bad-snaplen-huge": lambda: bad_capture(bad_frames(), snaplen=0xFFFFFFFF),
+    # 2 records, then one whose incl_len (300) exceeds the file's snaplen (64):
+    # the 300 bytes are there, so only the length check can object
+    "bad-caplen-over-snaplen": lambda: pcap_file_header(snaplen=64) + b"".join(
+        pcap_record(f[:64], T0 + i, origlen=len(f)) for i, f in enumerate(bad_frames(2)))
+        + pcap_record(bad_frames(1)[0] + b"\0" * 230, T0 + 2),
+    # a record whose incl_len (the bytes present) exceeds its orig_len (the wire)
+    "bad-caplen-over-origlen": lambda: bad_capture(bad_frames(2)) + pcap_record(bad_frames(1)[0], T0 + 2, origlen=40)
+        + pcap_record(bad_frames(1)[0], T0 + 3),
+    # a link type no registry has (LINKTYPE_ values stop well below 4000)
+    "bad-link-type": lambda: bad_capture(bad_frames(), linktype=4000),
+    "bad-short-header": lambda: pcap_file_header()[:12],
+    "bad-not-a-capture": lambda: b"this is a text file, not a capture\n" * 4,
+    "bad-empty-file": lambda: b"",
+}
+
+
 GENERATORS = {
     "demo": lambda path, rng: wrpcap(str(path), gen_demo(rng), linktype=DLT_EN10MB),
     "tunnels": lambda path, rng: wrpcap(str(path), gen_tunnels(rng), linktype=DLT_EN10MB),
@@ -410,6 +468,7 @@ GENERATORS = {
     "fragments": lambda path, rng: wrpcap(str(path), gen_fragments(rng), linktype=DLT_EN10MB),
     "empty": lambda path, rng: wrpcap(str(path), [], linktype=DLT_EN10MB),
     "http": lambda path, rng: wrpcap(str(path), gen_http(rng), linktype=DLT_EN10MB),
+    **{name: (lambda make: lambda path, rng: write_bad(path, make()))(make) for name, make in BAD_CAPTURES.items()},
 }
 
 

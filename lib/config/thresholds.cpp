@@ -150,6 +150,11 @@ Result<std::vector<ThresholdOverride>> parse_threshold_overrides(const YAML::Nod
 }
 
 Result<Thresholds> parse_thresholds(const std::string& yaml, const std::string& name) {
+    if (const size_t bad = invalid_utf8_at(yaml); bad != std::string::npos) {
+        const TextPosition at = position_of(yaml, bad);
+        return make_error(fmt::format("{}:{}: invalid YAML: expected UTF-8 text, got the byte 0x{:02x} at column {}",
+                                      name, at.line, static_cast<unsigned char>(yaml[bad]), at.column));
+    }
     YAML::Node root;
     try {
         root = YAML::Load(yaml);

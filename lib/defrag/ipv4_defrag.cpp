@@ -14,6 +14,7 @@ constexpr uint32_t kBlock = 8;               // fragment offsets count 8-byte bl
 constexpr uint8_t kMoreFragments = 0x20;     // in the high byte of flags/offset
 constexpr uint16_t kDontFragment = 0x4000;
 constexpr uint32_t kMaxIpTotalLength = 0xFFFF;
+constexpr uint32_t kMinIpHeaderLen = 20;
 
 uint16_t load_be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 void store_be16(uint8_t* p, uint16_t v) {
@@ -45,8 +46,13 @@ Ipv4Defrag::Ipv4Defrag(const DefragConfig& config)
 }
 
 uint32_t Ipv4Defrag::bucket_of(const PacketView& pv) const {
-    uint32_t h = rte_hash_crc(pv.src.bytes.data(), 16, pv.ip_id);
-    h = rte_hash_crc(pv.dst.bytes.data(), 16, h);
+    // rte_hash_crc loads 8 bytes at a time through casts: the addresses must
+    // be 8-byte aligned, which they are not inside a PacketView (UBSan).
+    alignas(8) uint8_t addresses[32];
+    std::memcpy(addresses, pv.src.bytes.data(), 16);
+    std::memcpy(addresses + 16, pv.dst.bytes.data(), 16);
+    uint32_t h = rte_hash_crc(addresses, 16, pv.ip_id);
+    h = rte_hash_crc(addresses + 16, 16, h);
     h = rte_hash_crc_4byte(uint32_t(pv.ip_proto) << 16 | pv.vlan_id, h);
     return h & uint32_t(buckets_.size() - 1);
 }
@@ -133,7 +139,10 @@ std::span<const uint8_t> Ipv4Defrag::add(const uint8_t* frame, uint32_t len, con
     const uint32_t data_at = ip_at + header_len;
     const uint32_t data_len = total_len > header_len ? total_len - header_len : 0;
     const uint32_t offset = pv.frag_offset;
-    if (data_len == 0 || data_at + data_len > len || (more && data_len % kBlock != 0)) {
+    // l3_len stays 0 when the decoder stopped inside the IPv4 header (a bad
+    // header length, a cut header): there is no header to rebuild from.
+    if (header_len < kMinIpHeaderLen || data_len == 0 || data_at + data_len > len ||
+        (more && data_len % kBlock != 0)) {
         ++counters_.invalid;
         return {};
     }
@@ -158,7 +167,9 @@ std::span<const uint8_t> Ipv4Defrag::add(const uint8_t* frame, uint32_t len, con
 
     const uint32_t end = offset + data_len;
     if (!more) {
-        if (tr.have_last && tr.payload_len != end) {
+        // A second, different end; or data already held past this end, which
+        // would otherwise count towards completion and leave a hole unnoticed.
+        if ((tr.have_last && tr.payload_len != end) || tr.data_end > end) {
             ++counters_.invalid;
             return {};
         }
@@ -168,6 +179,7 @@ std::span<const uint8_t> Ipv4Defrag::add(const uint8_t* frame, uint32_t len, con
         ++counters_.invalid;  // data past the end the last fragment gave
         return {};
     }
+    tr.data_end = std::max(tr.data_end, end);
     if (offset == 0) {
         // Keep the link header and IP header right in front of the payload.
         tr.have_first = true;

@@ -55,7 +55,8 @@ struct DefragCounters {
     uint64_t table_full = 0;    // fragments not reassembled: every tracker busy
     uint64_t too_large = 0;     // fragments past max_payload (or a link header past the headroom)
     uint64_t invalid = 0;       // not reassemblable: MF with a length not a multiple of 8, cut by the
-                                // capture, a second different last fragment, data past the end
+                                // capture, an IPv4 header the decoder could not read, a second
+                                // different last fragment, data past the end
     uint64_t overlaps = 0;      // fragments that overlapped data already there
     uint64_t tunnelled = 0;     // fragments inside a tunnel: left alone
 };
@@ -93,6 +94,7 @@ private:
         uint8_t ip_header_len = 0;  // the IP header's part of it
         uint32_t bucket = 0;        // its hash chain
         uint32_t payload_len = 0;   // known once the last fragment was seen
+        uint32_t data_end = 0;      // the furthest end of any fragment so far
         uint32_t blocks_covered = 0;
         Nanos last_seen = 0;
         uint32_t hash_next = kNone; // bucket chain

@@ -1,5 +1,9 @@
 #include "io/capture.hpp"
 
+#include <cstdio>
+#include <filesystem>
+#include <string_view>
+
 #include <pcap/pcap.h>
 
 #include <fmt/format.h>
@@ -32,22 +36,38 @@ bool decodable_link_type(int dlt, LinkType& link) {
 } // namespace
 
 Result<CaptureInfo> probe_capture(const std::string& path) {
+    // libpcap's words for an empty file ("truncated dump file; tried to read
+    // 4 file header bytes, only got 0") hide the simple cause.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0 && !ec)
+        return make_error(fmt::format("{}: cannot read capture: the file is empty (expected a pcap or pcapng file)", path));
     char err[PCAP_ERRBUF_SIZE] = {};
     pcap_t* p = pcap_open_offline(path.c_str(), err);
-    if (!p) return make_error(fmt::format("{}: cannot read capture: {}", path, err));
+    if (!p) {
+        const std::string_view why = err;
+        const char* hint = why == "unknown file format" ? " (expected a pcap or pcapng file)" : "";
+        return make_error(fmt::format("{}: cannot read capture: {}{}", path, why, hint));
+    }
     CaptureInfo info;
     info.path = path;
     const int dlt = pcap_datalink(p);
     if (!decodable_link_type(dlt, info.link)) {
         const char* link_name = pcap_datalink_val_to_name(dlt);
         pcap_close(p);
-        return make_error(fmt::format("{}: link type {} ({}) is not supported; Safeguard replays "
+        const std::string link = link_name ? fmt::format("{} ({})", link_name, dlt)
+                                           : fmt::format("{} (not a link type libpcap knows)", dlt);
+        return make_error(fmt::format("{}: link type {} is not supported; Safeguard replays "
                                       "Ethernet, raw IP, Linux cooked and BSD loopback captures",
-                                      path, link_name ? link_name : "unknown", dlt));
+                                      path, link));
     }
+    // Where a broken record starts, for the message: records are read in
+    // order, so the file position before each read is that record's offset
+    // (pcap files; pcapng blocks are counted the same way by libpcap).
+    FILE* file = pcap_file(p);
     pcap_pkthdr* hdr = nullptr;
     const u_char* data = nullptr;
     for (;;) {
+        const long at = file ? std::ftell(file) : -1;
         const int rc = pcap_next_ex(p, &hdr, &data);
         if (rc == 1) {
             ++info.packets;
@@ -55,7 +75,8 @@ Result<CaptureInfo> probe_capture(const std::string& path) {
         } else {
             if (rc == PCAP_ERROR) {
                 info.damaged = true;
-                info.damage = pcap_geterr(p);
+                info.damage = at >= 0 ? fmt::format("record {} at byte {}: {}", info.packets + 1, at, pcap_geterr(p))
+                                      : fmt::format("record {}: {}", info.packets + 1, pcap_geterr(p));
             }
             break;
         }

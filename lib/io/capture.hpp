@@ -20,7 +20,7 @@ struct CaptureInfo {
     uint64_t packets = 0;   // records libpcap could read (what `capinfos -c` counts)
     uint64_t bytes = 0;     // captured bytes of those records
     bool damaged = false;   // reading stopped early on a broken record
-    std::string damage;     // libpcap's words for it
+    std::string damage;     // "record N at byte B: " and libpcap's words for it
 };
 
 // Accepts Ethernet, raw IP (DLT_RAW, LINKTYPE_IPV4/IPV6), Linux cooked

@@ -34,6 +34,10 @@ Result<Classifications> parse_classifications(std::string_view text, const std::
                 "{}:{}: expected 'config classification: NAME,DESCRIPTION,PRIORITY', got '{}'", name,
                 line_no, line));
         };
+        // The description is eve's alert.category: JSON text.
+        if (const size_t bad = invalid_utf8_at(line); bad != std::string_view::npos)
+            return make_error(fmt::format("{}:{}: expected UTF-8 text, got the byte 0x{:02x} at column {}", name,
+                                          line_no, static_cast<unsigned char>(line[bad]), bad + 1));
         constexpr std::string_view kHead = "config classification:";
         if (!line.starts_with(kHead)) return fail();
         // The description may hold commas: the name ends at the first comma,

@@ -201,6 +201,10 @@ private:
     Result<> parse(std::string_view text, Outcome& out) {
         Rule& rule = out.rule;
         sid_ = find_sid(text);  // for messages until the options are split
+        // msg, classtype, metadata... are written into eve and rules-check JSON.
+        if (const size_t bad = invalid_utf8_at(text); bad != std::string_view::npos)
+            return make_error(fmt::format("expected UTF-8 text, got the byte 0x{:02x} at column {}",
+                                          static_cast<unsigned char>(text[bad]), bad + 1));
         const auto open = text.find('(');
         if (open == std::string_view::npos) return make_error("expected '(' before the rule options");
         const auto close = text.rfind(')');

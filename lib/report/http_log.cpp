@@ -1,5 +1,7 @@
 #include "report/http_log.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <string_view>
 
@@ -59,39 +61,6 @@ std::string host_name(std::string_view authority, int& port) {
 }
 
 } // namespace
-
-std::string utf8_lossy(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
-    size_t i = 0;
-    while (i < in.size()) {
-        const auto c = uint8_t(in[i]);
-        size_t n = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) n = 1, cp = c;
-        else if ((c & 0xE0) == 0xC0) n = 2, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) n = 3, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) n = 4, cp = c & 0x07;
-        bool ok = n > 0 && i + n <= in.size();
-        for (size_t k = 1; ok && k < n; ++k) {
-            const auto cc = uint8_t(in[i + k]);
-            if ((cc & 0xC0) != 0x80) ok = false;
-            cp = cp << 6 | (cc & 0x3F);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are invalid too.
-        if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-                   (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF))
-            ok = false;
-        if (ok) {
-            out.append(in.substr(i, n));
-            i += n;
-        } else {
-            out += "\xEF\xBF\xBD";
-            ++i;
-        }
-    }
-    return out;
-}
 
 void HttpLog::add(uint64_t flow_id, const HttpRecord& r, std::FILE* eve) {
     FlowTxs& f = flows_[flow_id];

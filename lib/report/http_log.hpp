@@ -57,7 +57,6 @@ private:
     uint64_t files_ = 0;
 };
 
-// Bytes as a JSON string: invalid UTF-8 becomes U+FFFD, so eve stays valid.
-std::string utf8_lossy(std::string_view bytes);
+// (Text from traffic goes into eve through utf8_lossy, core/text.hpp.)
 
 } // namespace sg

@@ -22,6 +22,9 @@ uint64_t TcpStream::make_room(uint64_t from, uint64_t to, bool may_skip, uint32_
     // held range past it.
     uint64_t top = end_;
     for (unsigned i = 0; i < held_count_; ++i) top = std::max(top, held_[i].to);
+    // After a gap the in-order end may lie past the buffer (resolve_gap): the
+    // hole's bytes were never stored, and nothing beyond the buffer exists.
+    top = std::min(top, base_ + capacity_);
     auto slide_to = [&](uint64_t new_base) {
         if (top > new_base) std::memmove(data_, data_ + (new_base - base_), top - new_base);
         base_ = new_base;

@@ -135,3 +135,31 @@ TEST_CASE("defrag: fragments it cannot use are counted, not reassembled") {
     CHECK(d.counters().invalid == 3);
     CHECK(d.in_use() == 1);
 }
+
+TEST_CASE("defrag: data past the last fragment's end makes the datagram invalid, never a hole") {
+    Ipv4Defrag d;
+    // Blocks 0 and 3 arrive, then a last fragment ending at block 3: three
+    // blocks held for three needed, but block 1 was never seen.
+    CHECK(add(d, ipv4_fragment(20, 0, true, bytes("AAAAAAAA"), 17)).empty());
+    CHECK(add(d, ipv4_fragment(20, 24, true, bytes("DDDDDDDD"), 17)).empty());
+    CHECK(add(d, ipv4_fragment(20, 16, false, bytes("CCCCCCCC"), 17)).empty());
+    CHECK(d.counters().invalid == 1);
+    CHECK(d.counters().reassembled == 0);
+    // The missing block changes nothing: the datagram stays incomplete.
+    CHECK(add(d, ipv4_fragment(20, 8, true, bytes("BBBBBBBB"), 17)).empty());
+    CHECK(d.counters().reassembled == 0);
+}
+
+TEST_CASE("defrag: a fragment whose IPv4 header the decoder could not read is not reassembled") {
+    Ipv4Defrag d;
+    // IHL 4 (16 bytes): the decoder stops with bad_ipv4_header_length, l3_len 0.
+    Bytes bad = ipv4_fragment(21, 0, false, bytes("AAAAAAAA"), 17);
+    bad[0] = 0x44;
+    // What the decoder knows of such a packet: a fragment, and no IPv4 header length.
+    PacketView pv = decoded(bad);
+    pv.fragment = true;
+    pv.l3_len = 0;
+    CHECK(d.add(bad.data(), uint32_t(bad.size()), pv, kNsPerSec).empty());
+    CHECK(d.counters().invalid == 1);
+    CHECK(d.in_use() == 0);
+}

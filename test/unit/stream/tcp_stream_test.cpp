@@ -101,6 +101,29 @@ TEST_CASE("a hole the peer ACKed is a gap: the stream restarts after it, blocks 
     CHECK(st.due() == Spans{"more"});
 }
 
+TEST_CASE("a gap wider than the buffer: the stream restarts after it, the old block as far as it fits") {
+    // Found by fuzzing (test/fuzz/regressions/packet): the restart slid the
+    // buffer as if the hole's bytes were in it, reading past its end.
+    Stream wide;
+    uint32_t skipped = 0;
+    wide.add(0, "before");
+    wide.ack(100000);  // the receiver had 99,994 bytes the capture lost
+    CHECK(wide.s.resolve_gap(skipped));
+    CHECK(skipped == 6);  // no room for the old block beside the new one
+    CHECK(wide.due(true).empty());
+    wide.add(100000, "more");
+    wide.ack(100004);
+    CHECK(wide.due() == Spans{"more"});
+
+    Stream part;
+    skipped = 0;
+    part.add(0, std::string(1000, 'a'));
+    part.ack(5000);  // 4,000 lost bytes: the old block's last 96 bytes still fit
+    CHECK(part.s.resolve_gap(skipped));
+    CHECK(skipped == 904);
+    CHECK(part.due(true) == Spans{std::string(96, 'a')});
+}
+
 TEST_CASE("the ACK of a FIN (one past the data) is not a gap") {
     Stream st;
     uint32_t skipped = 0;
