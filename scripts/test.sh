@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: installs what is missing, builds,
 # runs every Catch2 unit test binary, the notification end-to-end test
-# (test/notify/run_smtp.py), every pcap case and the corpus ground
+# (test/notify/run_smtp.py), the incident workflow end to end
+# (test/incident/run_workflow.py), every pcap case and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
 # (totals). Exits non-zero if anything failed.
 # Then Suricata's own regression cases (test/suricata-verify) when the corpus is there.
@@ -70,6 +71,8 @@ run_suite "pcap cases" "pcap cases" /usr/bin/python3 test/pcap/run_cases.py --sa
 run_suite "truth" "truth" /usr/bin/python3 test/pcap/run_truth.py --safeguard "$safeguard"
 # Notifications end to end: a real SMTP server (aiosmtpd) on loopback, the outbox, kill -9.
 run_suite "notify" "notify e2e" /usr/bin/python3 test/notify/run_smtp.py --tool "$build/test/notify/notify-tool"
+# The incident workflow end to end: replays with a state directory, the relay, the hook, kill -9.
+run_suite "incident workflow" "incident workflow" /usr/bin/python3 test/incident/run_workflow.py --safeguard "$safeguard"
 # suricata-verify: Suricata's own regression cases, counts per signature.
 run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"
 

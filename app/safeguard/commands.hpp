@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
+
 namespace sg::app {
 
 // Exit codes shared by every subcommand.
@@ -24,12 +26,16 @@ struct CommonOptions {
     std::vector<std::string> rules;      // --rules FILE (repeatable), after the config's
     std::string classification;          // --classification FILE
     std::string threshold_file;          // --threshold-file FILE (replaces rules.threshold_file)
+    PipelineStage stage = PipelineStage::full; // --stage (benchmarks, docs/benchmarks.md)
 };
 
 struct ReplayOptions {
     CommonOptions common;
     std::vector<std::string> captures;
     bool simulate_ips = false;           // --simulate-ips: drop rules count as drops
+    std::string inline_out;              // --inline-out FILE: replay as inline, forwarded packets to FILE
+    std::string actions;                 // --actions FILE: owner/operator actions at packet times
+    std::string state_dir;               // --state-dir DIR: replaces the config's state_dir
 };
 
 struct RunOptions {

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <map>
+#include <string>
 
 #include "app/safeguard/commands.hpp"
 #include "app/safeguard/reloader.hpp"
@@ -27,6 +29,14 @@ void add_common(CLI::App* cmd, sg::app::CommonOptions& o) {
     cmd->add_option("--classification", o.classification, "classification.config for the rules");
     cmd->add_option("--threshold-file", o.threshold_file,
                     "threshold.config for the rules' alerts (suppress, threshold, rate_filter)");
+    // Benchmarks only (docs/benchmarks.md): not in the help.
+    const std::map<std::string, sg::PipelineStage> stages{{"null", sg::PipelineStage::null},
+                                                          {"parse", sg::PipelineStage::parse},
+                                                          {"detect", sg::PipelineStage::detect},
+                                                          {"full", sg::PipelineStage::full}};
+    cmd->add_option("--stage", o.stage, "benchmarks: run only part of the worker's path")
+        ->transform(CLI::CheckedTransformer(stages))
+        ->group("");
 }
 
 } // namespace
@@ -45,6 +55,14 @@ int main(int argc, char** argv) {
     add_common(replay_cmd, replay.common);
     replay_cmd->add_flag("--simulate-ips", replay.simulate_ips,
                          "act as if inline (Suricata's --simulate-ips): drop rules drop, eve gets drop events");
+    replay_cmd->add_option("--inline-out", replay.inline_out,
+                           "replay as an inline appliance: what is forwarded (not dropped by rules or the "
+                           "blocklist) is written to FILE (pcap)");
+    replay_cmd->add_option("--actions", replay.actions,
+                           "owner and operator actions (exceptions, extensions, reactivations) at packet times, "
+                           "YAML (docs/incidents.md)");
+    replay_cmd->add_option("--state-dir", replay.state_dir,
+                           "incident journal, outbox and evidence here (replaces the config's state_dir)");
     replay_cmd->add_option("pcap", replay.captures, "capture files (pcap or pcapng)")->required();
 
     sg::app::RunOptions run;

@@ -20,6 +20,7 @@ int replay_main(const ReplayOptions& opts) {
     cfg->ports.clear();
     cfg->inline_pairs.clear();
     cfg->simulate_ips = opts.simulate_ips;
+    cfg->stage = opts.common.stage;
 
     std::vector<CaptureInfo> captures;
     std::vector<PipelineInput> inputs;
@@ -44,11 +45,30 @@ int replay_main(const ReplayOptions& opts) {
         captures.push_back(std::move(*info));
     }
 
+    if (!opts.inline_out.empty()) {
+        if (opts.inline_out.find(',') != std::string::npos) {
+            log::error("--inline-out {}: a path with a comma cannot be handed to DPDK's pcap driver", opts.inline_out);
+            return kExitBadInput;
+        }
+        // As an inline appliance: what passes leaves through the first
+        // capture's port, written to the file, whichever capture it came from.
+        cfg->mode = Mode::inline_;
+        inputs[0].device += ",tx_pcap=" + opts.inline_out;
+        for (size_t i = 1; i < inputs.size(); ++i) cfg->inline_pairs.emplace_back(inputs[i].name, inputs[0].name);
+        cfg->inline_pairs.emplace_back(inputs[0].name, inputs[0].name);
+    }
+    if (!opts.state_dir.empty()) {
+        cfg->state_dir = opts.state_dir;
+        cfg->state_dir_set = true;
+    }
+    RunExtras extras;
+    extras.actions = opts.actions;
+
     if (auto ok = start_eal(*cfg, opts.common.eal); !ok) {
         log::error("{}", ok.error().message);
         return kExitFailure;
     }
-    return run_pipeline(*cfg, inputs, /*replay=*/true, captures);
+    return run_pipeline(*cfg, inputs, /*replay=*/true, captures, extras);
 }
 
 } // namespace sg::app

@@ -17,6 +17,7 @@ int run_main(const RunOptions& opts) {
         log::error("{}", cfg.error().message);
         return kExitBadInput;
     }
+    cfg->stage = opts.common.stage;
     if (cfg->ports.empty()) {
         log::error("{}: no ports configured; appliance mode needs at least one", cfg->source);
         return kExitBadInput;

@@ -10,14 +10,18 @@
 
 #include <fmt/format.h>
 
+#include "app/safeguard/control.hpp"
 #include "app/safeguard/reloader.hpp"
 #include "app/safeguard/rules_setup.hpp"
 #include "attrib/ownership.hpp"
 #include "core/log.hpp"
 #include "detect/engine.hpp"
+#include "detect/posture.hpp"
 #include "io/eal.hpp"
 #include "report/report.hpp"
 #include "report/reporter.hpp"
+#include "respond/actions.hpp"
+#include "respond/desk.hpp"
 
 namespace sg::app {
 
@@ -97,8 +101,30 @@ static Result<DetectionSetup> detection_setup(const Config& cfg) {
     return setup;
 }
 
+// The incident workflow (respond/desk.hpp). A replay keeps state only where
+// the config or --state-dir names a directory; otherwise it runs in memory
+// and sends nothing. The daemon always keeps it (default /var/lib/safeguard).
+static Result<std::unique_ptr<respond::IncidentDesk>> incident_setup(const Config& cfg, bool replay,
+                                                                     const RunExtras& extras,
+                                                                     const Ownership& ownership, std::FILE* eve) {
+    respond::DeskOptions d;
+    d.policy = cfg.policy;
+    d.deployments = cfg.deployments;
+    d.notify = cfg.notify;
+    d.enforcement = cfg.enforcement;
+    d.replay = replay;
+    d.state_dir = replay && !cfg.state_dir_set ? std::string() : cfg.state_dir;
+    if (!extras.actions.empty()) {
+        if (!replay) return make_error("--actions is for replay; live, actions come through the control socket");
+        auto actions = respond::load_actions(extras.actions);
+        if (!actions) return actions.error();
+        d.actions = std::move(*actions);
+    }
+    return respond::IncidentDesk::open(std::move(d), ownership, eve);
+}
+
 int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
-                 const std::vector<CaptureInfo>& captures) {
+                 const std::vector<CaptureInfo>& captures, const RunExtras& extras) {
     std::unique_ptr<std::FILE, FileCloser> eve;
     if (!cfg.outputs.eve.empty()) {
         eve.reset(std::fopen(cfg.outputs.eve.c_str(), "w"));
@@ -110,6 +136,10 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
     int rc = kExitOk;
     const auto started = std::chrono::steady_clock::now();
     {
+        // Fed by the detection engine on the reporter thread, read by the
+        // control socket's posture commands (through Reporter::call): it
+        // outlives the reporter.
+        std::unique_ptr<PostureTracker> posture;
         Reporter reporter(eve.get());
         if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
         auto loaded = load_rules(cfg, /*generation=*/1);
@@ -144,7 +174,22 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             ownership = std::move(*owned);
             setup->ownership = ownership.get();
             setup->workers = cfg.workers;
-            reporter.set_detection(std::make_unique<DetectionEngine>(std::move(*setup)));
+            auto engine = std::make_unique<DetectionEngine>(std::move(*setup));
+            const Ownership* owners = ownership.get();
+            posture = std::make_unique<PostureTracker>([owners](const IpAddress& ip) { return owners->lookup(ip); });
+            engine->set_on_merged([tracker = posture.get()](const WindowSummary& w, Nanos start, Nanos length) {
+                tracker->add_window(w, start, length);
+            });
+            reporter.set_detection(std::move(engine));
+            auto desk = incident_setup(cfg, replay, extras, *ownership, eve.get());
+            if (!desk) {
+                log::error("{}", desk.error().message);
+                return kExitBadInput;
+            }
+            reporter.set_incidents(std::move(*desk));
+        } else if (!extras.actions.empty()) {
+            log::error("--actions: there are no deployments, so no incidents to act on");
+            return kExitBadInput;
         }
         auto pipeline = Pipeline::create(cfg, inputs, replay, reporter, loaded->db, ownership.get());
         if (!pipeline) {
@@ -152,6 +197,29 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             return kExitFailure;
         }
         Pipeline& p = **pipeline;
+        // Reloads come from SIGHUP (the reloader's own control thread) and
+        // from the control socket's `rules reload`.
+        RulesReloader reloader(cfg, p, reporter, loaded->db);
+        // The control socket and the metrics listener: opened before the
+        // workers start, so that a socket in use or a port taken stops here.
+        std::unique_ptr<DaemonControl> control;
+        if (!cfg.control.socket.empty() || cfg.metrics.enabled) {
+            ControlSetup cs;
+            cs.cfg = &cfg;
+            cs.pipeline = &p;
+            cs.reporter = &reporter;
+            cs.reloader = &reloader;
+            cs.posture = posture.get();
+            cs.replay = replay;
+            cs.stop = [&p] { p.stop(); };
+            auto opened = DaemonControl::open(std::move(cs));
+            if (!opened) {
+                log::error("{}", opened.error().message);
+                return kExitFailure;
+            }
+            control = std::move(*opened);
+        }
+        if (reporter.incidents()) reporter.incidents()->start();
         g_running = &p;
         std::signal(SIGINT, on_stop_signal);
         std::signal(SIGTERM, on_stop_signal);
@@ -160,14 +228,15 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             log::error("{}", ok.error().message);
             return kExitFailure;
         }
+        reloader.start();
+        if (control) control->start();
         if (!replay)
             log::info("running: {} port(s), {} worker(s), {} dispatch; SIGHUP reloads the rules, "
                       "SIGINT or SIGTERM stops",
                       p.ports().size(), p.workers(), p.software_dispatch() ? "software" : "hardware RSS");
-        // Reloads (SIGHUP) are built on their own control thread.
-        RulesReloader reloader(cfg, p, reporter, loaded->db ? loaded->db->generation() : 0);
-        reloader.start();
         p.run();
+        // No command may touch the pipeline or the reporter once the report is being built.
+        if (control) control->stop();
         reloader.stop();
         g_running = nullptr;
         std::signal(SIGINT, SIG_DFL);

@@ -21,9 +21,14 @@ Result<Config> effective_config(const CommonOptions& opts);
 // EAL with --eal, else the config's `eal:`, else the no-hugepage defaults.
 Result<> start_eal(const Config& cfg, const std::string& eal_flag);
 
+// What a run takes beyond the config.
+struct RunExtras {
+    std::string actions;   // replay: scripted owner/operator actions (respond/actions.hpp)
+};
+
 // Runs the pipeline over `inputs` to its end (replay) or until a signal
 // (run), then prints the summary and writes the report and eve file.
 int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
-                 const std::vector<CaptureInfo>& captures);
+                 const std::vector<CaptureInfo>& captures, const RunExtras& extras = {});
 
 } // namespace sg::app

@@ -264,9 +264,26 @@ Mode get_mode(const Field& f) {
 
 void parse_sizes(const Field& f, Sizes& sizes) {
     std::vector<Key> keys;
-    for (const auto& k : kSizeKeys)
-        keys.push_back({k.name, into(sizes.*k.member, uint_in(k.range))});
+    std::optional<Field> buffer_size_at, chunk_at;
+    for (const auto& k : kSizeKeys) {
+        Handler get = into(sizes.*k.member, uint_in(k.range));
+        if (k.member == &Sizes::stream_buffer_size)
+            get = [get, &buffer_size_at](const Field& v) { get(v); buffer_size_at = v; };
+        if (k.member == &Sizes::stream_chunk)
+            get = [get, &chunk_at](const Field& v) { get(v); chunk_at = v; };
+        keys.push_back({k.name, get});
+    }
     parse_map(f, keys);
+    // validate() checks this too, without a line: say it here, at the key
+    // that was written (the buffer size when both were).
+    if (sizes.stream_buffers && sizes.stream_buffer_size < 2 * uint64_t(sizes.stream_chunk)) {
+        if (buffer_size_at)
+            buffer_size_at->fail(fmt::format("expected at least twice sizes.stream_chunk ({}), got {}",
+                                             2 * uint64_t(sizes.stream_chunk), sizes.stream_buffer_size));
+        // Only the chunk was written (the defaults agree with each other).
+        chunk_at->fail(fmt::format("expected at most half of sizes.stream_buffer_size ({}), got {}",
+                                   sizes.stream_buffer_size / 2, sizes.stream_chunk));
+    }
 }
 
 void parse_flow_timeout(const Field& f, FlowTimeouts& t) {
@@ -360,8 +377,8 @@ auto duration_in(Nanos lo, Nanos hi, std::string_view what) {
 constexpr UintRange kEvidencePackets{0, 100000};
 
 void parse_policy(const Field& f, IncidentPolicy& p) {
-    parse_map(f, {{"deadline", into(p.deadline, duration_in(60 * kNsPerSec, kMaxTimeout,
-                                                             "a duration from 1m to 30d such as 24h"))},
+    parse_map(f, {{"deadline", into(p.deadline, duration_in(kNsPerSec, kMaxTimeout,
+                                                             "a duration from 1s to 30d such as 24h"))},
                   {"max_extension", into(p.max_extension, duration_in(0, kMaxTimeout,
                                                                        "a duration from 0 to 30d such as 72h"))},
                   {"quiet_period", into(p.quiet_period, duration_in(kNsPerSec, kMaxTimeout,
@@ -373,7 +390,9 @@ void parse_enforcement(const Field& f, EnforcementConfig& e) {
     parse_map(f, {{"hook", [&](const Field& v) {
                        e.hook = get_string(v);
                        if (e.hook.front() != '/') v.expected("an absolute path");
-                   }}});
+                   }},
+                  {"hook_timeout", into(e.hook_timeout, duration_in(kNsPerSec, 3600 * kNsPerSec,
+                                                                    "a duration from 1s to 1h such as 30s"))}});
 }
 
 std::string get_smtp_url(const Field& f) {
@@ -394,11 +413,55 @@ void parse_control(const Field& f, ControlConfig& c) {
                   {"group", into(c.group, get_string)}});
 }
 
+// "HOST:PORT" with HOST an IPv4 literal, a bracketed IPv6 literal or
+// "localhost". Only a literal address: the listener must not depend on name
+// resolution at start.
+void get_listen(const Field& f, MetricsConfig& m) {
+    const std::string text = get_string(f);
+    const char* want = "HOST:PORT such as 127.0.0.1:9464 or [::1]:9464";
+    std::string host;
+    std::string_view port_text;
+    if (text.front() == '[') {
+        const size_t close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') f.expected(want);
+        host = text.substr(1, close - 1);
+        port_text = std::string_view(text).substr(close + 2);
+        const auto ip = IpAddress::parse(host);
+        if (!ip || ip->is_v4()) f.fail(fmt::format("expected an IPv6 address inside [ ], got '{}'", host));
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string::npos || text.find(':') != colon) f.expected(want);
+        host = text.substr(0, colon);
+        port_text = std::string_view(text).substr(colon + 1);
+        const auto ip = IpAddress::parse(host);
+        if (host != "localhost" && (!ip || !ip->is_v4()))
+            f.fail(fmt::format("expected an IPv4 address, [IPv6] or localhost before ':', got '{}'", host));
+    }
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+        f.fail(fmt::format("expected a port from 1 to 65535 after ':', got '{}'", port_text));
+    m.host = host == "localhost" ? "127.0.0.1" : host;
+    m.port = uint16_t(port);
+}
+
+void parse_metrics(const Field& f, MetricsConfig& m) {
+    m.enabled = true;
+    parse_map(f, {{"listen", [&](const Field& v) { get_listen(v, m); }}});
+}
+
 void parse_rules(const Field& f, RulesConfig& r) {
     auto string_map = [](std::map<std::string, std::string>& out) {
         return [&out](const Field& v) {
             if (!v.node.IsMap()) v.expected("a map of variable names to values");
-            for (const auto& kv : v.node) out[kv.first.Scalar()] = get_string(v.child(kv.first, kv.second));
+            std::map<std::string, int> seen;
+            for (const auto& kv : v.node) {
+                const Field key{v.file, kv.first, v.path, kv.first.Mark().line + 1};
+                if (!kv.first.IsScalar() || kv.first.Scalar().empty()) key.expected("a variable name");
+                const Field value = v.child(kv.first, kv.second);
+                claim(value, kv.first.Scalar(), seen, "a variable defined once");
+                out[kv.first.Scalar()] = get_string(value);
+            }
         };
     };
     parse_map(f, {{"files", into(r.files, [](const Field& v) { return get_list(v, get_string); })},
@@ -430,12 +493,16 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
         {"outputs", [&](const Field& v) { parse_outputs(v, cfg.outputs); }},
         {"deployments", [&](const Field& v) { parse_deployments(v, cfg); }},
         {"control", [&](const Field& v) { parse_control(v, cfg.control); }},
+        {"metrics", [&](const Field& v) { parse_metrics(v, cfg.metrics); }},
         {"rules", [&](const Field& v) { parse_rules(v, cfg.rules); }},
         {"detect", [&](const Field& v) { parse_detect(v, cfg.detect); }},
         {"notify", [&](const Field& v) { parse_notify(v, cfg.notify); notify_at = v; }},
         {"policy", [&](const Field& v) { parse_policy(v, cfg.policy); }},
         {"enforcement", [&](const Field& v) { parse_enforcement(v, cfg.enforcement); }},
-        {"state_dir", into(cfg.state_dir, get_string)},
+        {"state_dir", [&](const Field& v) {
+             cfg.state_dir = get_string(v);
+             cfg.state_dir_set = true;
+         }},
         {"eal", into(cfg.eal, [](const Field& v) { return get_list(v, get_string); })},
     });
     if (cfg.mode == Mode::inline_ && cfg.inline_pairs.empty())
@@ -447,6 +514,10 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
 
 } // namespace
 
+std::string MetricsConfig::listen() const {
+    return host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port) : fmt::format("[{}]:{}", host, port);
+}
+
 const char* mode_name(Mode m) {
     for (const auto& [name, mode] : kModes)
         if (mode == m) return name.data();
@@ -454,6 +525,13 @@ const char* mode_name(Mode m) {
 }
 
 Result<Config> parse_config(std::string_view yaml, const std::string& name) {
+    // YAML is Unicode; yaml-cpp passes other bytes through, into names and
+    // paths that reports and eve lines (JSON) must print.
+    if (const size_t bad = invalid_utf8_at(yaml); bad != std::string_view::npos) {
+        const TextPosition at = position_of(yaml, bad);
+        return make_error(fmt::format("{}:{}: invalid YAML: expected UTF-8 text, got the byte 0x{:02x} at column {}",
+                                      name, at.line, static_cast<unsigned char>(yaml[bad]), at.column));
+    }
     Config cfg;
     try {
         cfg = parse_document(YAML::Load(std::string(yaml)), name);
@@ -527,8 +605,8 @@ Result<> validate(const Config& cfg) {
             return bad(fmt::format("flow_timeout.{}", k.name),
                        fmt::format("expected {}, got {}", kTimeoutRange, format_duration(d)));
 
-    if (cfg.policy.deadline < 60 * kNsPerSec || cfg.policy.deadline > kMaxTimeout)
-        return bad("policy.deadline", fmt::format("expected a duration from 1m to 30d, got {}",
+    if (cfg.policy.deadline < kNsPerSec || cfg.policy.deadline > kMaxTimeout)
+        return bad("policy.deadline", fmt::format("expected a duration from 1s to 30d, got {}",
                                                   format_duration(cfg.policy.deadline)));
     if (cfg.policy.max_extension > kMaxTimeout)
         return bad("policy.max_extension", fmt::format("expected a duration from 0 to 30d, got {}",

@@ -68,6 +68,14 @@ struct ControlConfig {
     std::string group;               // group allowed besides root
 };
 
+// The HTTP listener for /metrics (Prometheus) and the dashboard.
+struct MetricsConfig {
+    bool enabled = false;            // the `metrics:` section is present
+    std::string host = "127.0.0.1";  // an IPv4 or IPv6 literal ("::1"), or "localhost"
+    uint16_t port = 9464;
+    std::string listen() const;      // "127.0.0.1:9464", "[::1]:9464"
+};
+
 // Signature rules (Suricata syntax).
 struct RulesConfig {
     std::vector<std::string> files;            // rule files, in order
@@ -93,6 +101,7 @@ struct IncidentPolicy {
 
 struct EnforcementConfig {
     std::string hook;                // program run on deactivation/reactivation; "" = none
+    Nanos hook_timeout = 30 * kNsPerSec; // killed when it runs longer
 };
 
 // Incident notifications (lib/notify, docs/incidents.md).
@@ -102,12 +111,18 @@ struct NotifyConfig {
     std::string reply_to;            // where owners' answers go; "" = from
 };
 
+// Benchmarks only (`--stage`, docs/benchmarks.md): how much of a worker's
+// path runs. null: receive and free; parse: + decode, defrag and flow table;
+// detect: + behavioural counting; full: everything (streams, HTTP, rules).
+enum class PipelineStage : uint8_t { null, parse, detect, full };
+
 struct Config {
     std::string source;              // file the config came from ("" for defaults)
     Mode mode = Mode::tap;
     // Replay only (--simulate-ips): drop rules and rate_filter drops count
     // as drops, with eve drop events, as in inline mode; nothing is forwarded.
     bool simulate_ips = false;
+    PipelineStage stage = PipelineStage::full; // --stage (benchmarks); not a config key
     std::vector<PortConfig> ports;
     std::vector<std::pair<std::string, std::string>> inline_pairs;
     unsigned workers = 1;            // 1..kMaxWorkers
@@ -116,12 +131,14 @@ struct Config {
     Outputs outputs;
     std::vector<Deployment> deployments;
     ControlConfig control;
+    MetricsConfig metrics;
     RulesConfig rules;
     DetectConfig detect;
     NotifyConfig notify;
     IncidentPolicy policy;
     EnforcementConfig enforcement;
-    std::string state_dir = "/var/lib/safeguard"; // incident journal; survives restarts
+    std::string state_dir = "/var/lib/safeguard"; // incident journal, outbox, evidence; survives restarts
+    bool state_dir_set = false;      // named in the file: replay then keeps state there too
     std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set
 };
 

@@ -184,11 +184,17 @@ void DetectionEngine::analyse(WindowSummary& w) {
     analysed_up_to_ = w.index + 1;
     any_analysed_ = true;
     now_ = w.index * setup_.window;
+    if (on_merged_) on_merged_(w, now_, setup_.window);
     DetectorContext ctx{*this, w, now_, double(setup_.window) / double(kNsPerSec)};
     for (const DetectorInfo& d : detector_registry()) d.run(ctx);
     apply_findings(w.first_packet ? std::max(w.first_packet, now_) : now_);
     update_baselines(w, now_);
     close_quiet(now_);
+    if (on_window_) {
+        const Nanos end = now_ + setup_.window;
+        on_window_(w.index, end, w.next_index > w.index ? w.next_index * setup_.window : end, touched_);
+    }
+    touched_.clear();
     counters_.activity_evictions = logins_->evictions() + scans_->evictions() + sweeps_->evictions();
 }
 
@@ -232,6 +238,7 @@ void DetectionEngine::apply_findings(Nanos at) {
                 a.evidence["distinct_sources"] = uint64_t(a.sources.estimate() + 0.5);
             }
             ++a.updates;
+            touch(&a);
             continue;
         }
         if (all_.size() >= kMaxAttributions) {
@@ -259,6 +266,7 @@ void DetectionEngine::apply_findings(Nanos at) {
         a->updates = 1;
         open_[key] = Open{a.get(), f.idle};
         if (on_open_) on_open_(*a);
+        touch(a.get());
         all_.push_back(std::move(a));
     }
     findings_.clear();
@@ -354,9 +362,20 @@ void DetectionEngine::on_alert(const AlertFacts& alert) {
     if (!findings_.empty()) apply_findings(alert.ts);
 }
 
+void DetectionEngine::touch(const Attribution* a) {
+    if (std::find(touched_.begin(), touched_.end(), a) == touched_.end()) touched_.push_back(a);
+}
+
 void DetectionEngine::finish() {
     std::fill(worker_done_.begin(), worker_done_.end(), true);
     complete_ready();
+    // Signature attributions of alerts that came after the last window.
+    if (!touched_.empty() && on_window_) {
+        Nanos end = any_analysed_ ? now_ + setup_.window : 0;
+        for (const Attribution* a : touched_) end = std::max(end, a->last_seen);
+        on_window_(analysed_up_to_, end, end, touched_);
+    }
+    touched_.clear();
     open_.clear();
     // Reconnaissance rules' sids join what behaviour found about the pair
     // (a sweep names no target: any of the source's pairs).

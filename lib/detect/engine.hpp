@@ -115,6 +115,21 @@ public:
 
     // New attributions as they open (eve lines).
     void set_on_open(std::function<void(const Attribution&)> fn) { on_open_ = std::move(fn); }
+    // After each analysed window: its end (packet time); until when nothing
+    // more happened (the start of the next window with packets; = end when
+    // not known yet); the attributions it opened or extended, in the order
+    // they were applied.
+    using WindowFn = std::function<void(uint64_t index, Nanos end, Nanos quiet_until,
+                                        const std::vector<const Attribution*>& touched)>;
+    void set_on_window(WindowFn fn) { on_window_ = std::move(fn); }
+    // Each merged window before the detectors run on it, with its start
+    // (packet time) and length: for what outlives the detectors' view
+    // (the posture, lib/detect/posture.hpp). Reporter thread.
+    using MergedFn = std::function<void(const WindowSummary& w, Nanos start, Nanos length)>;
+    void set_on_merged(MergedFn fn) { on_merged_ = std::move(fn); }
+    // Windows below this index are analysed (and on_window has run for them).
+    uint64_t analysed_up_to() const { return analysed_up_to_; }
+    Nanos window() const { return setup_.window; }
     // Every attribution so far, sorted (first_seen, type, direction, ends).
     std::vector<const Attribution*> attributions() const;
     const DetectionCounters& counters() const { return counters_; }
@@ -155,6 +170,7 @@ private:
     void update_baselines(const WindowSummary& w, Nanos start);
     void apply_findings(Nanos at);
     void close_quiet(Nanos now);
+    void touch(const Attribution* a);                    // into touched_, once
     WindowSummary* merge_block(uint64_t index);
 
     DetectionSetup setup_;
@@ -188,6 +204,9 @@ private:
     std::map<std::string, Open> open_;
     std::map<std::pair<IpAddress, IpAddress>, std::vector<uint32_t>> recon_sids_;
     std::function<void(const Attribution&)> on_open_;
+    WindowFn on_window_;
+    MergedFn on_merged_;
+    std::vector<const Attribution*> touched_;            // opened or extended since the last on_window
     DetectionCounters counters_;
     Nanos now_ = 0;                                       // start of the window being analysed
 };

@@ -88,6 +88,7 @@ void HostTable::clear() {
 
 void WindowSummary::clear() {
     index = 0;
+    next_index = 0;
     workers = 1;
     packets = 0;
     transit_packets = 0;
@@ -102,6 +103,7 @@ void WindowSummary::clear() {
 }
 
 void WindowSummary::merge(const WindowSummary& o) {
+    if (o.next_index && (!next_index || o.next_index < next_index)) next_index = o.next_index;
     workers += o.workers;
     packets += o.packets;
     transit_packets += o.transit_packets;

@@ -200,6 +200,7 @@ inline constexpr unsigned kSweepEntries = 512;
 
 struct WindowSummary {
     uint64_t index = 0;          // window number: start = index * window length
+    uint64_t next_index = 0;     // the window the worker moved on to: those between had no packets (0: none yet)
     uint32_t workers = 0;        // summaries merged into this one
     uint64_t packets = 0;        // every packet the window counted
     uint64_t transit_packets = 0; // neither end protected: counted, not analysed

@@ -255,6 +255,7 @@ WindowSummary* WindowCounter::advance(uint64_t index) {
         return nullptr;
     }
     WindowSummary* done = current_;
+    done->next_index = index;
     next->index = index;
     current_ = next;
     return done;

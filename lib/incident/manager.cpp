@@ -42,6 +42,19 @@ struct IncidentManager::Change {
     std::vector<Event> events;
 };
 
+// While deactivated the traffic is blocked, not observed: after a
+// reactivation the quiet period counts from the reactivation.
+static Nanos quiet_since(const Incident& inc) {
+    Nanos since = inc.last_seen;
+    if (inc.state == IncidentState::reactivated)
+        for (auto e = inc.events.rbegin(); e != inc.events.rend(); ++e)
+            if (e->kind == "reactivated") {
+                since = std::max(since, e->at);
+                break;
+            }
+    return since;
+}
+
 bool scope_matches(const ExceptionScope& scope, const Incident& inc) {
     const bool as_source = inc.key.source.deployment == scope.deployment;
     const bool as_target = inc.key.target.deployment == scope.deployment;
@@ -334,7 +347,7 @@ Result<> IncidentManager::tick(Nanos now, const std::function<bool(const Inciden
                                   format_timestamp(*inc.deadline)),
                       {{"deployment", inc.key.source.deployment}});
         } else if (inc.state != IncidentState::deactivated && !traffic &&
-                   now >= inc.last_seen + options_.policy.quiet_period) {
+                   now >= quiet_since(inc) + options_.policy.quiet_period) {
             set_state(inc, c, IncidentState::resolved, now, kSystem,
                       fmt::format("no traffic for {}", format_duration(options_.policy.quiet_period)));
         }
@@ -392,6 +405,15 @@ Result<> IncidentManager::set_evidence_file(IncidentId id, const std::string& pa
     Change c;
     it->second.evidence_file = path;
     add_event(it->second, c, now, "evidence_saved", kSystem, path);
+    return commit(c);
+}
+
+Result<> IncidentManager::record(IncidentId id, std::string kind, std::string why, nlohmann::json detail,
+                                 Nanos now) {
+    auto it = incidents_.find(id);
+    if (it == incidents_.end()) return make_error(fmt::format("{}: no incident {}", kind, id));
+    Change c;
+    add_event(it->second, c, now, std::move(kind), kSystem, std::move(why), std::move(detail));
     return commit(c);
 }
 

@@ -76,6 +76,9 @@ public:
 
     // The pcap of the first packets, written by the integration.
     Result<> set_evidence_file(IncidentId id, const std::string& path, Nanos now);
+    // Something the integration did for an incident, for the audit trail
+    // (e.g. "hook_ran" with the enforcement hook's exit status); no state change.
+    Result<> record(IncidentId id, std::string kind, std::string why, nlohmann::json detail, Nanos now);
 
     // --- owner and operator actions ------------------------------------------
     // Each refuses with a message naming the incident and why (unknown id,

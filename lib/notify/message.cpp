@@ -204,9 +204,10 @@ std::string text_body(const NotificationFacts& f, const std::string& from) {
     for (const auto& line : recommendations(f.type, f.service, f.role)) t += "  - " + line + "\n";
     if (f.role == Role::source) {
         if (f.deadline)
-            t += fmt::format("\nDEADLINE: {}\n  If the traffic has not stopped by then and we have "
-                             "no answer, the machine's traffic will be blocked.\n",
-                             format_timestamp(*f.deadline));
+            t += fmt::format("\nDEADLINE: {}\n  If the traffic still goes on after it and we have "
+                             "no answer, deployment {} is deactivated: all traffic to and from its "
+                             "addresses is blocked until it is reactivated.\n",
+                             format_timestamp(*f.deadline), f.deployment);
         t += "\nHOW TO ANSWER\n";
         t += fmt::format("  Reply to this e-mail (it goes to {}), quoting incident {}.\n",
                          answer_reply_to(f, from), f.incident_id);
@@ -256,8 +257,10 @@ std::string html_body(const NotificationFacts& f, const std::string& from) {
     if (f.role == Role::source) {
         if (f.deadline)
             h += "<p style=\"color:#c62828;font-weight:bold\">Deadline: " + e(format_timestamp(*f.deadline)) +
-                 "</p>\n<p>If the traffic has not stopped by then and we have no answer, the "
-                 "machine's traffic will be blocked.</p>\n";
+                 "</p>\n<p>If the traffic still goes on after it and we have no answer, deployment " +
+                 e(f.deployment) +
+                 " is deactivated: all traffic to and from its addresses is blocked until it is "
+                 "reactivated.</p>\n";
         h += "<h2>How to answer</h2>\n<p>Reply to this e-mail (it goes to " + e(answer_reply_to(f, from)) +
              fmt::format("), quoting incident {}.</p>\n<ul>\n", f.incident_id);
         h += "<li>Need more time? Say how much and why; we extend the deadline";
@@ -443,9 +446,11 @@ AnswerInstructions default_answer(const NotificationFacts& f, std::string_view r
     AnswerInstructions a;
     a.reply_to = std::string(reply_to);
     a.extend_command = fmt::format("safeguardctl extend {} --for 24h --reason '...'", f.incident_id);
-    const std::string& ip = f.role == Role::source ? f.source_ip : f.target_ip;
-    a.exception_command = fmt::format("safeguardctl exception add --deployment {}{} --type {} --reason '...'",
-                                      f.deployment, ip.empty() ? "" : " --ip " + ip, f.type);
+    // The exception's scope: this deployment, this kind of traffic, with this peer.
+    const std::string& peer = f.role == Role::source ? f.target_ip : f.source_ip;
+    a.exception_command = fmt::format(
+        "safeguardctl exception add --deployment {} --type {}{}{} --for 30d --reason '...'", f.deployment, f.type,
+        f.direction.empty() ? "" : " --direction " + f.direction, peer.empty() ? "" : " --peer " + peer);
     return a;
 }
 
@@ -456,7 +461,7 @@ namespace {
 NotificationFacts single_lines(NotificationFacts f) {
     for (std::string* s : {&f.recipient, &f.deployment, &f.type, &f.direction, &f.service, &f.source_ip,
                            &f.source_deployment, &f.target_ip, &f.target_deployment, &f.evidence_pcap,
-                           &f.answer.reply_to, &f.answer.extend_command, &f.answer.exception_command})
+                           &f.answer.reply_to, &f.answer.extend_command, &f.answer.exception_command, &f.message_id})
         *s = one_line(*s);
     for (auto& t : f.top_sources) t.ip = one_line(t.ip);
     for (auto& r : f.rules) r.msg = one_line(r.msg);
@@ -480,7 +485,7 @@ Result<Message> compose(const NotificationFacts& facts, const std::string& from,
 
     Message m;
     m.id = stable_id(f.incident_id, f.role, f.recipient);
-    m.message_id = fmt::format("<safeguard.{}@{}>", m.id, domain_of(from));
+    m.message_id = !f.message_id.empty() ? f.message_id : fmt::format("<safeguard.{}@{}>", m.id, domain_of(from));
     m.from = from;
     m.to = {f.recipient};
     // "=_" never occurs in quoted-printable text, so the parts cannot contain the boundary.

@@ -74,6 +74,9 @@ struct NotificationFacts {
     std::optional<Nanos> deadline;  // source only: when enforcement starts
     std::string evidence_pcap;      // file name of the evidence capture; "" = none
     AnswerInstructions answer;
+    // The Message-ID header, "<...>", when the caller keeps its own (the
+    // incident records it); "" = "<safeguard.ID@DOMAIN-OF-FROM>".
+    std::string message_id;
 };
 
 // Fills the attribution fields of `facts` from the attribution record's JSON

@@ -367,6 +367,7 @@ Result<DeliveryResult> Outbox::deliver_due(Nanos now) {
         if (auto ok = fsync_dir(dir_ + "/pending"); !ok) return ok.error();
         ::unlink((dir_ + "/pending/" + id + ".json").c_str());
         r.sent++;
+        r.sent_ids.push_back(id);
     }
     return r;
 }

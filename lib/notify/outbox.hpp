@@ -66,6 +66,7 @@ struct DeliveryResult {
     unsigned sent = 0;
     unsigned failed = 0;              // attempts that failed (the messages stay pending)
     std::vector<std::string> errors;  // "ID: what went wrong", one per failed attempt
+    std::vector<std::string> sent_ids; // the messages the relay accepted, in order
 };
 
 enum class EnqueueOutcome : uint8_t { queued, already_pending, already_sent };

@@ -58,7 +58,11 @@ inline constexpr unsigned kTunnelTypes = 5; // TunnelType values (index 0 = none
     X(windows_dropped, "window summaries lost: the reporter's ring was full (live)")   \
     X(window_overruns, "window ends passed with no free summary: two windows counted as one") \
     X(rule_drops, "packets discarded by drop rules (inline)")                          \
+    X(blocked, "packets to or from a deactivated deployment, discarded (inline)")     \
+    X(evidence_packets, "packets sent to the reporter as incident evidence")          \
     X(oversize, "frames longer than the decode buffer")                                \
+    X(active_ns, "wall time from the first burst to the worker's stop")              \
+    X(cpu_ns, "CPU time of the worker's thread from the first burst to its stop")     \
     X(ring_drops, "records dropped because the reporter ring was full")                \
     X(forwarded, "packets forwarded to the peer port (inline)")                        \
     X(tx_drops, "packets the peer port could not take (inline)")

@@ -33,6 +33,7 @@ bool Dispatcher::input_exhausted(size_t i) {
 }
 
 bool Dispatcher::run(const std::atomic<bool>& stop) {
+    stop_ = &stop;
     rte_mbuf* pkts[kMaxBurst];
     size_t bounded_left = 0;
     for (const DispatchInput& in : inputs_) bounded_left += in.bounded;
@@ -87,6 +88,15 @@ void Dispatcher::tick(Nanos now) {
             // Live: a lost cut only makes a worker's window longer.
             if (!lossless_) break;
             ++counters_.ring_full_waits;
+            transmit();
+            sched_yield();
+        }
+    }
+    if (lockstep_ && window_started_ && lockstep_->load(std::memory_order_acquire) <= window_index_) {
+        ++counters_.lockstep_waits;
+        // A stop (a signal) ends the wait: the workers stop too.
+        while (lockstep_->load(std::memory_order_acquire) <= window_index_ &&
+               !(stop_ && stop_->load(std::memory_order_relaxed))) {
             transmit();
             sched_yield();
         }

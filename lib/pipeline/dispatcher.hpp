@@ -34,6 +34,7 @@ struct DispatcherCounters {
     uint64_t received = 0;
     uint64_t ring_full_drops = 0;   // live: worker ring full
     uint64_t ring_full_waits = 0;   // replay: times it had to wait for a worker
+    uint64_t lockstep_waits = 0;    // replay: windows it waited for the reporter to analyse
     uint64_t tx_sent = 0;
     uint64_t tx_drops = 0;
 };
@@ -48,6 +49,12 @@ public:
     bool run(const std::atomic<bool>& stop);
     // Inline: transmits what workers forwarded until they are done.
     void drain_tx();
+    // Replay in lockstep with the reporter (before run()): after cutting a
+    // window, wait until the reporter has analysed it (`analysed` is the
+    // index past the last analysed window), so that what the reporter
+    // decides at a window's end (a deactivation, an evidence watch) applies
+    // from the next window's first packet, whatever the timing.
+    void set_lockstep(const std::atomic<uint64_t>* analysed) { lockstep_ = analysed; }
 
     const DispatcherCounters& counters() const { return counters_; }
 
@@ -75,6 +82,8 @@ private:
     Nanos window_ = 0;
     uint64_t window_index_ = 0;
     bool window_started_ = false;
+    const std::atomic<uint64_t>* lockstep_ = nullptr;
+    const std::atomic<bool>* stop_ = nullptr;  // run()'s
     DispatcherCounters counters_;
     uint64_t read_ = 0;                      // packets read so far (replay: pcap_cnt)
     uint8_t frame_buf_[kFrameView];          // for chained frames

@@ -1,6 +1,8 @@
 #include "pipeline/pipeline.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -116,6 +118,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
     if (!slot) return slot.error();
     p->rules_ = std::move(*slot);
     if (auto ok = p->rules_->publish(std::move(rules)); !ok) return ok.error();
+    if (ownership) {
+        auto enforcement = EnforcementSlot::create(nb_workers);
+        if (!enforcement) return enforcement.error();
+        p->enforcement_ = std::move(*enforcement);
+    }
 
     for (unsigned w = 0; w < nb_workers; ++w) {
         auto ring = RecordRing::create(fmt::format("sg_rec_{}", w), cfg.sizes.ring, int(rte_socket_id()));
@@ -160,8 +167,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         auto worker = Worker::create(w, io, ft, *ring, &p->signals_, cfg.sizes.burst, streams);
         if (!worker) return worker.error();
         (*worker)->set_rules(p->rules_.get());
+        if (p->enforcement_) (*worker)->set_enforcement(p->enforcement_.get(), ownership);
         WorkerOutputs outputs;
         outputs.simulate_ips = cfg.simulate_ips;
+        outputs.stage = cfg.stage;
         if (!cfg.outputs.eve.empty()) {
             if (cfg.outputs.eve_packet) outputs.packet_bytes = WorkerOutputs::PacketBytes::all;
             else if (inline_mode || cfg.simulate_ips) outputs.packet_bytes = WorkerOutputs::PacketBytes::drops;
@@ -185,7 +194,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
         p->dispatcher_ = std::make_unique<Dispatcher>(std::move(dispatch_inputs), p->rx_rings_,
                                                       p->tx_rings_, cfg.sizes.burst, replay,
                                                       ownership ? cfg.detect.window : 0);
+        // Replay with an incident workflow: decisions apply from the next window on.
+        if (replay) p->dispatcher_->set_lockstep(reporter.lockstep_progress());
     }
+    if (p->enforcement_ && reporter.incidents()) reporter.incidents()->set_enforcement(p->enforcement_.get());
     return p;
 }
 
@@ -223,6 +235,15 @@ void Pipeline::run() {
             sched_yield();
         }
         dispatcher_->drain_tx();
+    } else {
+        // Direct mode: the main lcore only waits. rte_eal_mp_wait_lcore()
+        // spins; sleeping leaves its CPU to the reporter and control threads.
+        for (;;) {
+            bool all = true;
+            for (auto& w : workers_) all = all && w->finished();
+            if (all) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
     }
     rte_eal_mp_wait_lcore();
     reporter_->finish();
@@ -241,11 +262,32 @@ PipelineSnapshot Pipeline::snapshot() const {
     if (dispatcher_) s.dispatcher = dispatcher_->counters();
     for (const PortInfo& port : ports_) {
         rte_eth_stats st{};
+        PortSnapshot ps;
+        ps.name = port.name;
         if (rte_eth_stats_get(port.port_id, &st) == 0) {
             s.rx_nombuf += st.rx_nombuf;
             s.rx_errors += st.ierrors;
             s.rx_missed += st.imissed;
+            ps = {port.name, st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors,
+                  st.rx_nombuf};
         }
+        s.ports.push_back(std::move(ps));
+    }
+    for (size_t w = 0; w < workers_.size(); ++w) {
+        QueueSnapshot q;
+        if (w < record_rings_.size()) {
+            q.record_used = record_rings_[w]->count();
+            q.record_capacity = record_rings_[w]->capacity();
+        }
+        if (w < rx_rings_.size()) {
+            q.rx_used = rte_ring_count(rx_rings_[w]);
+            q.rx_capacity = rte_ring_get_capacity(rx_rings_[w]);
+        }
+        s.queues.push_back(q);
+    }
+    if (pool_) {
+        s.mbufs_in_use = rte_mempool_in_use_count(pool_);
+        s.mbufs_total = pool_->size;
     }
     return s;
 }

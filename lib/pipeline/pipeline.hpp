@@ -38,6 +38,19 @@ struct PipelineInput {
     LinkType link = LinkType::ethernet;  // replay: the capture's; live ports: Ethernet
 };
 
+// One port's driver statistics (rte_eth_stats).
+struct PortSnapshot {
+    std::string name;
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_nombuf = 0;
+};
+
+// How full the queues between the stages are right now (gauges).
+struct QueueSnapshot {
+    unsigned record_used = 0, record_capacity = 0;    // worker -> reporter (sg_rec_w)
+    unsigned rx_used = 0, rx_capacity = 0;            // dispatcher -> worker (sg_rx_w; 0 without)
+};
+
 struct PipelineSnapshot {
     WorkerCounters total;
     std::vector<WorkerCounters> workers;
@@ -45,6 +58,10 @@ struct PipelineSnapshot {
     uint64_t rx_nombuf = 0;      // the drivers had no mbuf for a packet
     uint64_t rx_errors = 0;      // the drivers could not read a packet
     uint64_t rx_missed = 0;      // the NICs dropped for lack of descriptors
+    std::vector<PortSnapshot> ports;
+    std::vector<QueueSnapshot> queues;   // by worker
+    unsigned mbufs_in_use = 0;           // of the pool (lcore caches count as in use)
+    unsigned mbufs_total = 0;
 };
 
 class Pipeline {
@@ -94,6 +111,7 @@ private:
     std::vector<rte_ring*> tx_rings_;
     std::unique_ptr<Dispatcher> dispatcher_;
     std::unique_ptr<RulesSlot> rules_;
+    std::unique_ptr<EnforcementSlot> enforcement_;  // with ownership: blocklist and evidence watches
     WorkerSignals signals_;
     Reporter* reporter_ = nullptr;
     bool replay_ = false;

@@ -60,6 +60,14 @@ Nanos wall_clock_ns() {
     return Nanos(ts.tv_sec) * kNsPerSec + Nanos(ts.tv_nsec);
 }
 
+// CPU time of the calling thread: what a worker cost, not counting the time
+// other threads had its CPU (benchmarks on shared machines).
+Nanos thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return Nanos(ts.tv_sec) * kNsPerSec + Nanos(ts.tv_nsec);
+}
+
 } // namespace
 
 Result<std::unique_ptr<Worker>> Worker::create(unsigned id, const WorkerIo& io,
@@ -121,11 +129,15 @@ int Worker::run() {
     rte_mbuf* pkts[kMaxBurst];
     unsigned idle = 0;
     if (rules_) rules_->online(id_);
+    if (enforcement_slot_) enforcement_slot_->online(id_);
     for (;;) {
         const unsigned n = receive(pkts);
         if (n) {
             process_burst(pkts, n);
             idle = 0;
+            // A port that never runs dry (a flood; net_pcap's infinite_rx)
+            // must not keep the worker from stopping.
+            if (signals_->stop.load(std::memory_order_relaxed)) break;
             continue;
         }
         flush_tx();
@@ -153,6 +165,7 @@ int Worker::run() {
         if (counter_ && !window_ticks_ && !signals_->lossless) on_window(live_now() / window_);
         sync_flow_counters();
         if (rules_) rules_->quiescent(id_);
+        if (enforcement_slot_) enforcement_slot_->quiescent(id_);
         if (++idle >= kIdleSpinsBeforeYield) {
             sched_yield();
             idle = 0;
@@ -171,7 +184,12 @@ int Worker::run() {
     }
     sync_flow_counters();
     counters_.ring_drops = out_->drops();
+    if (first_burst_tsc_) {
+        counters_.active_ns = uint64_t(double(rte_rdtsc() - first_burst_tsc_) * ns_per_tsc_);
+        counters_.cpu_ns = thread_cpu_ns() - first_burst_cpu_;
+    }
     if (rules_) rules_->offline(id_);
+    if (enforcement_slot_) enforcement_slot_->offline(id_);
     finished_.store(true, std::memory_order_release);
     return 0;
 }
@@ -211,10 +229,31 @@ void Worker::hand_over(WindowSummary* s) {
 
 void Worker::process_burst(rte_mbuf** pkts, unsigned n) {
     // Packets without a driver timestamp (live NICs) share one TSC reading.
-    const Nanos fallback_now = live_now();
+    const uint64_t started = rte_rdtsc();
+    if (!first_burst_tsc_) [[unlikely]] {
+        // Benchmarks: the worker's time and CPU time count from here.
+        first_burst_tsc_ = started;
+        first_burst_cpu_ = thread_cpu_ns();
+    }
+    const Nanos fallback_now = wall_base_ + Nanos(double(started - tsc_base_) * ns_per_tsc_);
     // The rule set is read once per burst; the quiescent point after the
     // burst tells a reload that this worker no longer uses the old one.
     matcher_ = rules_ ? rules_->matcher(id_) : nullptr;
+    // So is the enforcement; a new version restarts the evidence counts of
+    // incidents it no longer watches.
+    if (enforcement_slot_) {
+        const Enforcement* e = enforcement_slot_->current();
+        if (e && e != enforcement_) {
+            EvidenceCount kept[Enforcement::kMaxWatches];
+            for (size_t k = 0; k < e->watches.size(); ++k) {
+                kept[k] = {e->watches[k].incident, 0};
+                for (const EvidenceCount& c : evidence_sent_)
+                    if (c.incident == kept[k].incident) kept[k].sent = c.sent;
+            }
+            std::copy(kept, kept + Enforcement::kMaxWatches, evidence_sent_);
+        }
+        enforcement_ = e;
+    }
     for (unsigned i = 0; i < n; ++i) {
         if (is_window_tick(pkts[i])) {
             // The dispatcher's cut between two windows, in-band.
@@ -230,12 +269,17 @@ void Worker::process_burst(rte_mbuf** pkts, unsigned n) {
     counters_.ring_drops = out_->drops();
     matcher_ = nullptr;
     if (rules_) rules_->quiescent(id_);
+    if (enforcement_slot_) enforcement_slot_->quiescent(id_);
 }
 
 void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     const uint32_t len = rte_pktmbuf_pkt_len(m);
     ++counters_.packets;
     counters_.bytes += len;
+    if (outputs_.stage == PipelineStage::null) [[unlikely]] {
+        rte_pktmbuf_free(m);  // benchmarks: the receive path alone
+        return;
+    }
 
     Nanos now = mbuf_timestamp(m);
     if (!now) now = fallback_now;
@@ -263,6 +307,11 @@ void Worker::process_packet(rte_mbuf* m, Nanos fallback_now) {
     case L3Type::arp: ++counters_.arp; break;
     case L3Type::other: ++counters_.other_l3; break;
     case L3Type::none: break;
+    }
+    if ((pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) && enforcement_ && enforcement_->active() &&
+        enforce(pv, frame, view_len, len, now, dlt_of(link_type_of(m->port)))) {
+        rte_pktmbuf_free(m);
+        return;
     }
     if (pv.l3 == L3Type::ipv4 || pv.l3 == L3Type::ipv6) {
         if (pv.fragment) ++counters_.fragments;
@@ -314,6 +363,7 @@ bool Worker::inspect_ip(PacketView& pv, const uint8_t* frame, uint32_t frame_len
         const FlowKey key = make_flow_key(pv, from_a);
         flow = &flows_->track(key, FlowTable::flow_hash(key), from_a, pv, wire_len, now, dir, created);
     }
+    if (outputs_.stage == PipelineStage::parse) [[unlikely]] return false;  // benchmarks
     // Detectors count what crossed the wire: the fragments, not the
     // datagram rebuilt from them (its flow is still classified).
     if (counter_ && reassembled) {
@@ -322,6 +372,7 @@ bool Worker::inspect_ip(PacketView& pv, const uint8_t* frame, uint32_t frame_len
         if (created) counter_->classify_flow(*flow);
         counter_->observe(pv, flow, dir, created, wire_len, now);
     }
+    if (outputs_.stage == PipelineStage::detect) [[unlikely]] return false;  // benchmarks
     bool drop = false;
     alert_frame_ = frame;
     alert_frame_len_ = frame_len;
@@ -414,16 +465,59 @@ void Worker::send_alert(const RuleHit& hit, const PacketView& pv, const Flow* fl
     if (attach) {
         const uint32_t len = std::min<uint32_t>(alert_frame_len_, kFrameView);
         a.packet_len = uint16_t(len);
-        for (uint32_t off = 0; off < len; off += kAlertPacketChunk) {
-            Record& c = alert_batch_[n++];
-            c.kind = RecordKind::alert_packet;
-            c.worker = uint8_t(id_);
-            c.alert_packet.len = uint16_t(std::min<uint32_t>(kAlertPacketChunk, len - off));
-            std::memcpy(c.alert_packet.bytes, alert_frame_ + off, c.alert_packet.len);
-        }
+        n += packet_chunks(alert_frame_, len);
     }
     alert_batch_[0] = rec;
     out_->push_all(alert_batch_, n, signals_->lossless);
+}
+
+unsigned Worker::packet_chunks(const uint8_t* bytes, uint32_t len) {
+    unsigned n = 0;
+    for (uint32_t off = 0; off < len; off += kAlertPacketChunk) {
+        Record& c = alert_batch_[1 + n++];
+        c.kind = RecordKind::alert_packet;
+        c.worker = uint8_t(id_);
+        c.alert_packet.len = uint16_t(std::min<uint32_t>(kAlertPacketChunk, len - off));
+        std::memcpy(c.alert_packet.bytes, bytes + off, c.alert_packet.len);
+    }
+    return n;
+}
+
+bool Worker::enforce(const PacketView& pv, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len, Nanos now,
+                     uint16_t link) {
+    // The inner addresses decide, as for attribution.
+    const DeploymentId src = ownership_ ? ownership_->lookup(pv.src) : kNoDeployment;
+    const DeploymentId dst = ownership_ ? ownership_->lookup(pv.dst) : kNoDeployment;
+    const Enforcement& e = *enforcement_;
+    for (size_t k = 0; k < e.watches.size(); ++k) {
+        const EvidenceWatch& w = e.watches[k];
+        if (evidence_sent_[k].sent >= w.packets || !w.matches(pv.src, src, pv.dst, dst)) continue;
+        ++evidence_sent_[k].sent;
+        send_evidence(w.incident, frame, frame_len, wire_len, now, link);
+    }
+    if (!e.is_blocked(src) && !e.is_blocked(dst)) return false;
+    // A tap cannot withhold a packet; a replay as if inline counts what it would have.
+    if (!io_.peer_port && !outputs_.simulate_ips) return false;
+    ++counters_.blocked;
+    return io_.peer_port != nullptr;
+}
+
+void Worker::send_evidence(uint64_t incident, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len,
+                           Nanos now, uint16_t link) {
+    Record rec;
+    rec.kind = RecordKind::evidence;
+    rec.worker = uint8_t(id_);
+    rec.evidence = EvidenceRecord{};
+    const uint32_t len = std::min<uint32_t>(frame_len, kFrameView);
+    rec.evidence.incident = incident;
+    rec.evidence.ts = now;
+    rec.evidence.wire_len = wire_len;
+    rec.evidence.packet_len = uint16_t(len);
+    rec.evidence.link_type = link;
+    const unsigned n = 1 + packet_chunks(frame, len);
+    alert_batch_[0] = rec;
+    // Evidence is best effort live: a full ring loses it (counted as ring drops).
+    if (out_->push_all(alert_batch_, n, signals_->lossless)) ++counters_.evidence_packets;
 }
 
 void Worker::forward_or_free(rte_mbuf* m) {

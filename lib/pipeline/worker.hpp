@@ -13,6 +13,8 @@
 
 #include <rte_config.h>
 
+#include "attrib/enforcement.hpp"
+#include "config/config.hpp"
 #include "core/time.hpp"
 #include "detect/window_counter.hpp"
 #include "defrag/ipv4_defrag.hpp"
@@ -65,6 +67,8 @@ struct WorkerOutputs {
     // Replay as if inline (Suricata's --simulate-ips): drop rules count as
     // drops, though there is no peer port to withhold the packet from.
     bool simulate_ips = false;
+    // Benchmarks: the part of the path that runs (PipelineStage).
+    PipelineStage stage = PipelineStage::full;
 };
 
 // Flags the control side raises; workers read them only when idle.
@@ -97,6 +101,13 @@ public:
     // `window` packet time. With `ticks` the dispatcher says in-band when a
     // window ends (software dispatch); else the worker's own clock does.
     void set_detection(std::unique_ptr<WindowCounter> counter, Nanos window, bool ticks);
+    // Control side, before run(): the incident workflow's blocklist and
+    // evidence watches (attrib/enforcement.hpp), and the ownership that
+    // names the deployment of each address.
+    void set_enforcement(EnforcementSlot* slot, const Ownership* ownership) {
+        enforcement_slot_ = slot;
+        ownership_ = ownership;
+    }
     // Control side, before run(): what alerts carry (WorkerOutputs).
     void set_outputs(const WorkerOutputs& outputs) { outputs_ = outputs; }
     // Control side, before run(), only with eve output: HTTP transactions
@@ -138,6 +149,14 @@ private:
     Record& http_record(const Flow& flow, uint32_t tx, HttpRecord::What what);
     void push_http(unsigned n);
 
+    // Blocklist and evidence watches for one IP packet; true: drop it.
+    bool enforce(const PacketView& pv, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len, Nanos now,
+                 uint16_t link);
+    // A packet's bytes as alert_packet records after alert_batch_[0]; how many.
+    unsigned packet_chunks(const uint8_t* bytes, uint32_t len);
+    void send_evidence(uint64_t incident, const uint8_t* frame, uint32_t frame_len, uint32_t wire_len, Nanos now,
+                       uint16_t link);
+
     void on_window(uint64_t index);
     void hand_over(WindowSummary* s);
 
@@ -161,11 +180,23 @@ private:
     uint64_t tsc_base_ = 0;          // live clock: TSC at start ...
     Nanos wall_base_ = 0;            // ... and the wall time it stood for
     double ns_per_tsc_ = 1.0;
+    uint64_t first_burst_tsc_ = 0;   // benchmarks: when the first burst began,
+    Nanos first_burst_cpu_ = 0;      // and the thread's CPU time then (active_ns, cpu_ns)
     WorkerCounters counters_;
     std::atomic<bool> finished_{false};
     std::unique_ptr<Ipv4Defrag> defrag_;        // IPv4 fragments being reassembled
     std::unique_ptr<FlowTable> tunnel_flows_;   // this worker's share of the outer tunnel flows
     WorkerOutputs outputs_;
+    EnforcementSlot* enforcement_slot_ = nullptr;
+    const Ownership* ownership_ = nullptr;
+    const Enforcement* enforcement_ = nullptr;   // during a burst
+    // Evidence packets sent per incident (this worker's share), for the
+    // watches of the current enforcement version.
+    struct EvidenceCount {
+        uint64_t incident = 0;
+        uint32_t sent = 0;
+    };
+    EvidenceCount evidence_sent_[Enforcement::kMaxWatches];
     // The packet send_alert() attaches (set around inspect: the frame, or a
     // reassembled datagram; null for stream pseudo-packets).
     const uint8_t* alert_frame_ = nullptr;

@@ -16,6 +16,7 @@ enum class RecordKind : uint8_t {
     alert_packet,   // a piece of the packet of the alert just before (AlertRecord::packet_len)
     window,         // a worker's filled window summary (behavioural detection)
     http,           // an HTTP transaction's field, status, length or end (HttpRecord)
+    evidence,       // a packet of an incident's evidence; its bytes follow as alert_packet records
 };
 
 // A flow's application-layer protocol, as eve's app_proto names it.
@@ -93,6 +94,16 @@ struct AlertPacketRecord {
     uint8_t bytes[kAlertPacketChunk];
 };
 
+// A packet an evidence watch (attrib/enforcement.hpp) selected; the worker
+// enqueues it with its alert_packet chunks at once, like an alert.
+struct EvidenceRecord {
+    uint64_t incident;
+    Nanos ts;
+    uint32_t wire_len;       // the packet's length on the wire
+    uint16_t packet_len;     // bytes that follow in alert_packet records
+    uint16_t link_type;      // libpcap DLT of the bytes
+};
+
 inline constexpr uint32_t kNoHttpTx = 0xffffff;
 
 // One piece of an HTTP transaction of a flow, in the order the worker parsed
@@ -136,6 +147,7 @@ struct Record {
         AlertPacketRecord alert_packet;
         WindowRecord window;
         HttpRecord http;
+        EvidenceRecord evidence;
     };
 };
 static_assert(sizeof(Record) % 4 == 0, "rte_ring elements must be a multiple of 4 bytes");

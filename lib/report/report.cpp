@@ -97,7 +97,8 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
                       {"hosts_overflow", d.hosts_overflow},
                       {"activity_evictions", d.activity_evictions},
                       {"late_summaries", d.late_summaries}};
-    r["incidents"] = nlohmann::json::array();
+    r["incidents"] = results.incidents;
+    r["exceptions"] = results.exceptions;
 
     // Figures that depend on the number of workers or on timing.
     nlohmann::json workers = nlohmann::json::array();
@@ -138,6 +139,10 @@ nlohmann::json build_report(const ReportContext& ctx, const PipelineSnapshot& sn
         {"rx_missed", snap.rx_missed},
         {"dispatch_ring_full_drops", snap.dispatcher.ring_full_drops},
         {"dispatch_ring_full_waits", snap.dispatcher.ring_full_waits},
+        {"dispatch_lockstep_waits", snap.dispatcher.lockstep_waits},
+        {"blocked", t.blocked},
+        {"evidence_packets", t.evidence_packets},
+        {"incidents", results.incident_counters},
     };
     return r;
 }
@@ -221,6 +226,22 @@ std::string human_summary(const nlohmann::json& r) {
         const std::string service = a["service"].is_null() ? "" : fmt::format(" {}", a["service"].get<std::string>());
         line(fmt::format("  attribution: {}{} {}: {} -> {}", a["type"].get<std::string>(), service,
                          a["direction"].get<std::string>(), end(a["source"]), end(a["target"])));
+    }
+    // The incidents: state, and what comes next (deadline, blocklist).
+    for (size_t i = 0; i < r["incidents"].size() && i < 5; ++i) {
+        const auto& inc = r["incidents"][i];
+        auto side = [](const nlohmann::json& e) {
+            if (!e["deployment"].is_null()) return e["deployment"].get<std::string>();
+            return e["ip"].is_null() ? std::string("many") : e["ip"].get<std::string>();
+        };
+        std::string more;
+        if (!inc["deadline"].is_null()) more = ", deadline " + inc["deadline"].get<std::string>();
+        size_t sent = 0;
+        for (const auto& n : inc["notifications"]) sent += !n["sent"].is_null();
+        line(fmt::format("  incident {}: {} {} {} -> {}: {} ({} of {} owner e-mails sent{})", inc["id"].get<uint64_t>(),
+                         inc["type"].get<std::string>(), inc["direction"].get<std::string>(), side(inc["source"]),
+                         side(inc["target"]), inc["state"].get<std::string>(), sent, inc["notifications"].size(),
+                         more));
     }
     line(fmt::format("  found: {} alerts, {} attributions, {} incidents", alert_total,
                      r["attributions"].size(), r["incidents"].size()));

@@ -136,12 +136,49 @@ void Reporter::start(std::vector<RecordRing*> rings) {
 }
 
 void Reporter::finish() {
-    running_.store(false);
+    {
+        std::lock_guard<std::mutex> lock(calls_mutex_);
+        running_.store(false);
+    }
     if (thread_.joinable()) thread_.join();
+    run_calls();  // what came in while it stopped: on this thread, the reporter's is gone
+}
+
+bool Reporter::call(std::function<void()> fn, std::chrono::milliseconds timeout) {
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> ready = done->get_future();
+    {
+        std::lock_guard<std::mutex> lock(calls_mutex_);
+        if (!running_.load()) return false;
+        calls_.push_back({std::move(fn), done});
+    }
+    if (ready.wait_for(timeout) == std::future_status::ready) return true;
+    // Too late: take it back unless it is running already.
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    for (auto it = calls_.begin(); it != calls_.end(); ++it)
+        if (it->done == done) {
+            calls_.erase(it);
+            return false;
+        }
+    ready.wait();
+    return true;
+}
+
+void Reporter::run_calls() {
+    std::deque<Call> calls;
+    {
+        std::lock_guard<std::mutex> lock(calls_mutex_);
+        calls.swap(calls_);
+    }
+    for (Call& c : calls) {
+        c.fn();
+        c.done->set_value();
+    }
 }
 
 void Reporter::loop() {
     for (;;) {
+        run_calls();
         const bool got = drain_once();
         if (got) continue;
         if (!running_.load()) {
@@ -153,6 +190,7 @@ void Reporter::loop() {
             flush_tunnel_flows(/*all=*/true);
             break;
         }
+        if (desk_) desk_->poll();
         // Live: outer tunnel flows idle long enough are reported, once a second.
         if (max_hold_.count() && std::chrono::steady_clock::now() - last_tunnel_flush_ >= std::chrono::seconds(1)) {
             last_tunnel_flush_ = std::chrono::steady_clock::now();
@@ -164,8 +202,19 @@ void Reporter::loop() {
         detection_->finish();
         for (const Attribution* a : detection_->attributions())
             results_.attributions.push_back(to_json(*a, detection_->ownership()));
-        results_.detection = detection_->counters();
     }
+    if (desk_) {
+        desk_->finish();
+        results_.incidents = desk_->incidents_json();
+        results_.exceptions = desk_->exceptions_json();
+        results_.incident_counters = desk_->counters_json();
+    }
+    refresh_counters();
+    if (eve_) std::fflush(eve_);
+}
+
+void Reporter::refresh_counters() {
+    if (detection_) results_.detection = detection_->counters();
     const AlertGateCounters& g = gate_.counters();
     results_.alerts_suppressed = g.suppressed;
     results_.alerts_rate_filtered = g.rate_filtered;
@@ -173,7 +222,6 @@ void Reporter::loop() {
     results_.alert_order_overflow = orderer_.overflow();
     results_.http_transactions = http_log_.transactions();
     results_.http_files = http_log_.files();
-    if (eve_) std::fflush(eve_);
 }
 
 void Reporter::release_ordered(bool all) {
@@ -209,18 +257,40 @@ void Reporter::handle(const Record& r) {
         on_flow_end(r.flow_end);
         break;
     case RecordKind::window:
-        if (detection_) detection_->add_window(r.worker, *r.window.summary);
+        if (detection_) {
+            // The worker is past every packet before the next window: its
+            // alerts up to there (they came first in its ring) reach the
+            // signature detector before the window is analysed, so they
+            // count in the window of their packet, whatever the timing.
+            const WindowSummary& w = *r.window.summary;
+            const uint64_t next = w.next_index > w.index ? w.next_index : w.index + 1;
+            orderer_.observe(r.worker, next * detection_->window() - 1);
+            release_ordered(/*all=*/false);
+            detection_->add_window(r.worker, w);
+        }
         r.window.owner->give_back(r.window.summary);  // merged: the worker may reuse it
+        if (detection_) analysed_.store(detection_->analysed_up_to(), std::memory_order_release);
+        break;
+    case RecordKind::evidence:
+        if (r.worker < pending_.size()) {
+            PendingAlert& p = pending_[r.worker];
+            if (p.active) ++results_.alert_packets_lost;  // cannot happen: enqueued together
+            p.active = true;
+            p.evidence = true;
+            p.packet = r.evidence;
+            p.bytes.clear();
+        }
         break;
     case RecordKind::alert:
         if (r.worker < pending_.size() && pending_[r.worker].active) {
             ++results_.alert_packets_lost;  // cannot happen: an alert and its packet are enqueued at once
-            hold_alert(r.worker, pending_[r.worker].alert);
+            if (!pending_[r.worker].evidence) hold_alert(r.worker, pending_[r.worker].alert);
             pending_[r.worker].active = false;
         }
         if (r.alert.packet_len && r.worker < pending_.size()) {
             PendingAlert& p = pending_[r.worker];
             p.active = true;
+            p.evidence = false;
             p.alert = r.alert;
             p.bytes.clear();
             break;
@@ -264,6 +334,12 @@ void Reporter::on_alert_packet(unsigned worker, const AlertPacketRecord& chunk) 
     }
     PendingAlert& p = pending_[worker];
     p.bytes.append(reinterpret_cast<const char*>(chunk.bytes), std::min<size_t>(chunk.len, kAlertPacketChunk));
+    if (p.evidence) {
+        if (p.bytes.size() < p.packet.packet_len) return;
+        p.active = false;
+        if (desk_) desk_->on_evidence(p.packet, p.bytes);
+        return;
+    }
     if (p.bytes.size() < p.alert.packet_len) return;
     // Complete: keep the bytes while the orderer holds the alert.
     p.alert.packet_ref = keep_held(std::move(p.bytes));
@@ -312,6 +388,22 @@ void Reporter::set_detection(std::unique_ptr<DetectionEngine> engine) {
         const std::string line = ev.dump();
         std::fwrite(line.data(), 1, line.size(), eve_);
         std::fputc('\n', eve_);
+    });
+}
+
+void Reporter::set_incidents(std::unique_ptr<respond::IncidentDesk> desk) {
+    desk_ = std::move(desk);
+    if (!desk_ || !detection_) return;
+    detection_->set_on_window(
+        [this](uint64_t, Nanos end, Nanos quiet_until, const std::vector<const Attribution*>& touched) {
+            desk_->on_window(end - detection_->window(), end, quiet_until, touched);
+        });
+    desk_->set_rule_names([this](uint32_t sid) {
+        std::lock_guard<std::mutex> lock(rules_mutex_);
+        if (rules_.empty()) return std::string();
+        for (const CompiledRule& r : rules_.rbegin()->second->rules())
+            if (r.rule->sid == sid) return r.rule->msg;
+        return std::string();
     });
 }
 

@@ -23,6 +23,9 @@
 #include <vector>
 
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -35,6 +38,7 @@
 #include "report/alert_gate.hpp"
 #include "report/alert_orderer.hpp"
 #include "report/http_log.hpp"
+#include "respond/desk.hpp"
 
 namespace sg {
 
@@ -73,6 +77,9 @@ struct ReporterResults {
     std::vector<FlowSummary> top_flows; // by bytes, descending, at most kTopFlows
     std::vector<nlohmann::json> attributions;   // sorted (DetectionEngine::attributions)
     DetectionCounters detection;
+    nlohmann::json incidents = nlohmann::json::array();   // the desk's (respond/desk.hpp), by id
+    nlohmann::json exceptions = nlohmann::json::array();
+    nlohmann::json incident_counters;                     // null without a desk
 };
 
 // What the reporter writes beyond alerts and flows (control side, before start()).
@@ -109,6 +116,19 @@ public:
     // Control side, before start(): behavioural detection (null: none). The
     // workers' window summaries are merged and analysed on this thread.
     void set_detection(std::unique_ptr<DetectionEngine> engine);
+    // Control side, after set_detection(), before start(): the incident
+    // workflow, fed by each analysed window.
+    void set_incidents(std::unique_ptr<respond::IncidentDesk> desk);
+    respond::IncidentDesk* incidents() { return desk_.get(); }
+    // Reporter thread (inside call()): the detection engine (null: none).
+    DetectionEngine* detection() { return detection_.get(); }
+    // Reporter thread (inside call()): brings the counters results() only
+    // gets at the end (gate, orderer, HTTP, detection) up to date, for
+    // live statistics.
+    void refresh_counters();
+    // Replay in lockstep (Dispatcher::set_lockstep): the index past the last
+    // window analysed and acted on; null when there is no incident workflow.
+    const std::atomic<uint64_t>* lockstep_progress() const { return desk_ ? &analysed_ : nullptr; }
     // Control side, before set_rules(): threshold.config (suppress,
     // threshold, rate_filter), applied to the rules of every set_rules().
     void set_threshold_config(std::shared_ptr<const rules::ThresholdConfig> config) {
@@ -119,6 +139,12 @@ public:
     // released as they are. 0 (replay): held until every worker has moved
     // past them, or until finish().
     void set_max_hold(std::chrono::milliseconds hold) { max_hold_ = hold; }
+    // Control thread (the control socket): runs `fn` on the reporter thread,
+    // between records, and waits for it up to `timeout`. `fn` may use
+    // incidents() and the detection state: they belong to that thread.
+    // False when the reporter is not running or did not get to it in time
+    // (then it will not run).
+    bool call(std::function<void()> fn, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     // Empties the rings and joins the thread. Call it after the worker lcores
     // were joined: records pushed after it returns are never read.
     void finish();
@@ -128,6 +154,7 @@ public:
 private:
     void loop();
     bool drain_once();
+    void run_calls();
     void handle(const Record& r);
     void on_flow_end(const FlowEndRecord& f);
     void write_flow_event(const FlowEndRecord& f);
@@ -170,13 +197,24 @@ private:
     std::shared_ptr<const rules::ThresholdConfig> threshold_config_;
     std::vector<Deployment> deployments_;
     std::unique_ptr<DetectionEngine> detection_;
+    std::unique_ptr<respond::IncidentDesk> desk_;
+    struct Call {
+        std::function<void()> fn;
+        std::shared_ptr<std::promise<void>> done;
+    };
+    std::mutex calls_mutex_;
+    std::deque<Call> calls_;
+    std::atomic<uint64_t> analysed_{0};
     AlertOrderer orderer_;
     AlertGate gate_;
     std::chrono::milliseconds max_hold_{0};
     ReporterOptions options_;
+    // An alert, or an evidence packet, whose bytes are arriving.
     struct PendingAlert {
         bool active = false;
+        bool evidence = false;
         AlertRecord alert{};
+        EvidenceRecord packet{};
         std::string bytes;
     };
     std::vector<PendingAlert> pending_;       // by worker

@@ -28,28 +28,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-PASSED = 0
-FAILED = 0
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # test/e2e.py
+from e2e import Checks, free_port  # noqa: E402
 
-
-def check(name, ok, detail=""):
-    global PASSED, FAILED
-    if ok:
-        PASSED += 1
-        print(f"  ok   {name}")
-    else:
-        FAILED += 1
-        print(f"  FAIL {name} {detail}")
-
+check = Checks()
 
 class Relay:
     """Accepts every message, except that it can hold one DATA until told."""
@@ -76,12 +67,6 @@ class Relay:
     def message_ids(self):
         return [email.message_from_bytes(b, policy=email.policy.default)["Message-ID"]
                 for _, b in self.received]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Run:
@@ -252,8 +237,7 @@ def main():
         if ctl["c"]:
             stop_relay()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"notify e2e: {PASSED} passed, {FAILED} failed")
-    return 0 if FAILED == 0 else 1
+    return check.summary("notify e2e")
 
 
 if __name__ == "__main__":

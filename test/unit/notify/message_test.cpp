@@ -176,7 +176,9 @@ TEST_CASE("the target is told it is attacked; the source gets the deadline and h
         CHECK(has(part, "2015-03-31T14:45:59.303199+0000"));
         CHECK(has(part, "abuse@provider.example"));
         CHECK(has(part, "safeguardctl extend 42 --for 24h --reason"));
-        CHECK(has(part, "safeguardctl exception add --deployment web --ip 10.1.0.13 --type bruteforce"));
+        CHECK(has(part, "safeguardctl exception add --deployment web --type bruteforce --direction internal "
+                        "--peer 10.2.0.20 --for 30d"));
+        CHECK(has(part, "deployment web is deactivated: all traffic to and from its addresses is blocked"));
         CHECK(has(part, "describe the normal pattern"));
         CHECK(has(part, "compromised"));
     }
