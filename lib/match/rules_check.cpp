@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
+
 namespace sg::rules {
 
 namespace {
@@ -97,7 +99,7 @@ nlohmann::json pcre_json(const Pcre& p) {
 
 nlohmann::json rule_json(const Rule& r) {
     nlohmann::json j;
-    j["location"] = fmt::format("{}:{}", r.file, r.line);
+    j["location"] = utf8_lossy(fmt::format("{}:{}", r.file, r.line));
     j["action"] = action_name(r.action);
     j["protocol"] = protocol_name(r.protocol);
     j["src"] = {{"addr", address_json(r.src_addr)}, {"ports", ports_json(r.src_ports)}};
@@ -170,17 +172,21 @@ std::vector<SkipReasonCount> skip_reasons(const RuleSetParse& parse) {
 
 nlohmann::json rules_check_json(const RuleSetParse& parse, const std::optional<DatabaseSummary>& database) {
     nlohmann::json j;
-    j["files"] = parse.files;
+    // Messages quote slices of the rules, which may cut a UTF-8 character,
+    // and file names are bytes: JSON needs UTF-8.
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : parse.files) files.push_back(utf8_lossy(f));
+    j["files"] = files;
     j["accepted"] = parse.rules.size();
     nlohmann::json reasons = nlohmann::json::array();
     for (const auto& r : skip_reasons(parse))
-        reasons.push_back({{"reason", r.reason}, {"count", r.count}, {"first", r.first}});
+        reasons.push_back({{"reason", utf8_lossy(r.reason)}, {"count", r.count}, {"first", utf8_lossy(r.first)}});
     j["skipped"] = {{"total", parse.skipped.size()}, {"by_reason", reasons}};
     nlohmann::json errors = nlohmann::json::array();
-    for (const auto& e : parse.errors) errors.push_back(e.text());
+    for (const auto& e : parse.errors) errors.push_back(utf8_lossy(e.text()));
     j["errors"] = errors;
     nlohmann::json warnings = nlohmann::json::array();
-    for (const auto& w : parse.warnings) warnings.push_back(w.text());
+    for (const auto& w : parse.warnings) warnings.push_back(utf8_lossy(w.text()));
     j["warnings"] = warnings;
     if (database)
         j["database"] = {{"compile_seconds", database->compile_seconds},
