@@ -31,8 +31,12 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libcpp-httplib-dev
   libnats-dev libpcre2-dev
   # tests and benchmarks: pcap tools, generators, protocol peers, fuzzing
-  tcpreplay tshark wireshark-common python3-scapy python3-aiosmtpd python3-yaml nats-server
+  tcpreplay tshark wireshark-common python3-scapy python3-aiosmtpd python3-yaml python3-prometheus-client nats-server
   clang libclang-rt-14-dev jq time
+  # the dashboard test: a headless browser
+  chromium
+  # benchmark profiles (docs/benchmarks.md)
+  linux-perf valgrind
 )
 
 missing=()

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "app/safeguard/rules_setup.hpp"
 #include "core/log.hpp"
 #include "pipeline/pipeline.hpp"
@@ -23,19 +25,26 @@ void RulesReloader::stop() {
 
 void RulesReloader::loop() {
     while (running_.load()) {
-        if (requested_.exchange(false)) reload_now();
+        if (requested_.exchange(false)) (void)reload();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
-void RulesReloader::reload_now() {
+std::shared_ptr<const MatchDatabase> RulesReloader::running() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return running_db_;
+}
+
+Result<uint64_t> RulesReloader::reload() {
+    std::lock_guard<std::mutex> lock(mutex_);
     const uint64_t next = generation_ + 1;
     auto loaded = load_rules(cfg_, next);
     if (!loaded) {
         ++errors_;
         log::error("rules reload rejected; generation {} keeps running: {}", generation_.load(),
                    loaded.error().message);
-        return;
+        return make_error(fmt::format("rules reload rejected; generation {} keeps running: {}", generation_.load(),
+                                      loaded.error().message));
     }
     // The reporter learns the new rules (and threshold file) before any
     // alert can name them.
@@ -44,11 +53,14 @@ void RulesReloader::reload_now() {
     if (auto ok = pipeline_.reload_rules(loaded->db); !ok) {
         ++errors_;
         log::error("rules reload failed; generation {} keeps running: {}", generation_.load(), ok.error().message);
-        return;
+        return make_error(fmt::format("rules reload failed; generation {} keeps running: {}", generation_.load(),
+                                      ok.error().message));
     }
+    running_db_ = loaded->db;
     generation_ = next;
     ++reloads_;
     log::info("rules generation {} is running", next);
+    return next;
 }
 
 } // namespace sg::app
