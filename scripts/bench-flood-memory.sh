@@ -6,17 +6,22 @@
 # attribution. Flat memory means detection does not grow with sources.
 # Not part of the test suite: the 10-million run takes minutes.
 #
-#   scripts/bench-flood-memory.sh [BUILD_DIR] [WORKDIR]
+#   scripts/bench-flood-memory.sh [BUILD_DIR] [WORKDIR] [SOURCES...]
+#
+# SOURCES defaults to "1000000 10000000" (scripts/bench.sh --quick runs 1000000 only).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$top/build}
 work=${2:-$(mktemp -d)}
+shift $(($# < 2 ? $# : 2))
+counts=("$@")
+[ ${#counts[@]} -gt 0 ] || counts=(1000000 10000000)
 safeguard=$build/app/safeguard/safeguard
 [ -x "$safeguard" ] || { echo "no $safeguard: build first (scripts/setup.sh)" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt install time)" >&2; exit 2; }
 
-for n in 1000000 10000000; do
+for n in "${counts[@]}"; do
     pcap=$work/flood-$n.pcap
     [ -f "$pcap" ] || /usr/bin/python3 "$top/scripts/gen-bulk-pcap.py" syn-flood "$pcap" \
         --packets "$n" --sources "$n" --bots 5

@@ -19,7 +19,12 @@ Kinds:
              flood: `syn-flood out.pcap --packets 10000000 --sources 10000000`;
              with --bots N every tenth SYN comes from one of N fixed sources
              203.0.113.1.. (the heavy hitters of scripts/bench-flood-memory.sh)
-  imix       a 7:4:1 mix of 64-, 594- and 1518-byte TCP/UDP frames over 1024 flows
+  imix       a 7:4:1 mix of 64-, 576- and 1500-byte frames in whole flows: web
+             clients in 10.1.0.0/16 fetch pages from servers in 198.51.100.0/24
+             and 203.0.113.0/24 (handshake, an HTTP request, a response of 14
+             segments of text each ACKed, FIN both ways: 21 + 12 + 3 frames),
+             and one flow in five is a UDP exchange on port 53 of the same mix;
+             1,000 flows are open at once (scripts/bench.sh)
 """
 
 import argparse
@@ -57,8 +62,8 @@ def udp(sport, dport, data):
     return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
 
 
-def tcp(sport, dport, seq, flags, data=b""):
-    return struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags, 65535, 0, 0) + data
+def tcp(sport, dport, seq, flags, data=b"", ack=0):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + data
 
 
 # The unicast space less 10/8 (the test deployments) and 127/8: 221 * 2^24
@@ -97,19 +102,131 @@ def frames(kind, n, rng, sources=None, bots=0):
             seg = tcp(rng.randrange(1024, 65536), 80, rng.getrandbits(32), 0x02)
             yield ether(ipv4(src, addr(10, 1, 0, 10), 6, seg, i))
     elif kind == "imix":
-        sizes = [64] * 7 + [594] * 4 + [1518]
-        for i in range(n):
-            size = sizes[i % len(sizes)]
-            flow = rng.randrange(1024)
-            src, dst = addr(10, 20, flow >> 8, flow & 0xFF), addr(10, 30, 0, 1)
-            if flow % 2:
-                body = bytes(size - 14 - 20 - 20)
-                yield ether(ipv4(src, dst, 6, tcp(30000 + flow, 443, i, 0x18, body), i))
-            else:
-                body = bytes(size - 14 - 20 - 8)
-                yield ether(ipv4(src, dst, 17, udp(30000 + flow, 53, body), i))
+        yield from imix(n, rng)
     else:
         raise SystemExit(f"gen-bulk-pcap: unknown kind '{kind}'")
+
+
+# IMIX: frame sizes on the wire less the FCS. Small frames are padded.
+IMIX_SMALL, IMIX_MEDIUM, IMIX_LARGE = 64, 576, 1500
+IMIX_OPEN_FLOWS = 1000
+WORDS = ("the of and to in is for on that with as by this from at are be or an it not your "
+         "page news home search login account price product order cart help contact about "
+         "data report update image video download user time service system network cloud "
+         "server client request response content style script table value result").split()
+
+
+def text(rng, size):
+    """Printable HTML-ish text of exactly `size` bytes (payloads to scan)."""
+    out, n = [], 0
+    while n < size:
+        w = rng.choice(WORDS)
+        piece = f"<p class=\"{w}\">" if rng.random() < 0.05 else w + " "
+        out.append(piece)
+        n += len(piece)
+    return "".join(out).encode()[:size]
+
+
+def tcp_frame(src, dst, sport, dport, seq, ack, flags, data, ident):
+    frame = ether(ipv4(src, dst, 6, tcp(sport, dport, seq, flags, data, ack), ident))
+    return frame + bytes(max(0, IMIX_SMALL - len(frame)))
+
+
+def imix_web_flow(rng, k, bodies):
+    """One HTTP-like TCP connection: 21 small, 12 medium and 3 large frames."""
+    cli = addr(10, 1, (k >> 8) & 0xFF, k & 0xFF)
+    srv = addr(198, 51, 100, 1 + k % 200) if k % 2 else addr(203, 0, 113, 1 + k % 200)
+    cport, sport = 32768 + k % 28000, 80 if k % 4 else 8080
+    cs, ss = rng.getrandbits(32), rng.getrandbits(32)
+    ident = rng.getrandbits(16)
+    medium_data, large_data = IMIX_MEDIUM - 54, IMIX_LARGE - 54
+    ack, syn, fin, psh = 0x10, 0x02, 0x01, 0x08
+
+    def c2s(flags, data=b""):
+        nonlocal cs
+        f = tcp_frame(cli, srv, cport, sport, cs, ss if flags != syn else 0, flags, data, ident + 1)
+        cs = (cs + len(data) + (1 if flags & (syn | fin) else 0)) & 0xFFFFFFFF
+        return f
+
+    def s2c(flags, data=b""):
+        nonlocal ss
+        f = tcp_frame(srv, cli, sport, cport, ss, cs, flags, data, ident + 2)
+        ss = (ss + len(data) + (1 if flags & (syn | fin) else 0)) & 0xFFFFFFFF
+        return f
+
+    yield c2s(syn)
+    yield s2c(syn | ack)
+    yield c2s(ack)
+    path = "/" + "/".join(rng.choice(WORDS) for _ in range(3)) + f"?id={k}"
+    req = (f"GET {path} HTTP/1.1\r\nHost: www.site{k % 500}.example\r\n"
+           "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0\r\n"
+           "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+           "Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: identity\r\nConnection: close\r\n"
+           "Cookie: session=").encode()
+    req += f"{rng.getrandbits(128):032x}".encode() * 8
+    req = req[:medium_data - 4] + b"\r\n\r\n"
+    yield c2s(psh | ack, req)
+    yield s2c(ack)
+    # 11 medium and 3 large segments, each ACKed by the client.
+    sizes = [medium_data] * 11 + [large_data] * 3
+    rng.shuffle(sizes)
+    length = sum(sizes)
+    head = (f"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {length}\r\nConnection: close\r\n\r\n<html><body>").encode()
+    for i, size in enumerate(sizes):
+        body = bodies[rng.randrange(len(bodies))]
+        data = (head + body)[:size] if i == 0 else body[:size]
+        yield s2c(psh | ack, data)
+        yield c2s(ack)
+    yield s2c(fin | ack)
+    yield c2s(fin | ack)
+    yield s2c(ack)
+
+
+def imix_udp_flow(rng, k, bodies):
+    """A UDP exchange with port 53 in the same 7:4:1 mix."""
+    cli = addr(10, 1, 200 + (k >> 8) % 50, k & 0xFF)
+    srv = addr(198, 51, 100, 250 + k % 5)
+    cport, ident = 1024 + k % 60000, rng.getrandbits(16)
+    order = ["s"] * 7 + ["m"] * 4 + ["l"]
+    rng.shuffle(order)
+    for i, kind in enumerate(order):
+        if kind == "s":
+            data = struct.pack("!HHHHHH", (k + i) & 0xFFFF, 0x0100, 1, 0, 0, 0) + b"\x01w\x02ex\x00\x00\x10\x00\x01"
+            yield ether(ipv4(cli, srv, 17, udp(cport, 53, data), ident + i))
+        else:
+            # An answer of TXT strings filling the frame.
+            size = (IMIX_MEDIUM if kind == "m" else IMIX_LARGE) - 42
+            rdlen, body, rdata = size - 34, bodies[i % len(bodies)], b""
+            while len(rdata) < rdlen:
+                chunk = min(255, rdlen - len(rdata) - 1)
+                rdata += bytes([chunk]) + body[len(rdata):len(rdata) + chunk]
+            data = (struct.pack("!HHHHHH", (k + i) & 0xFFFF, 0x8180, 1, 1, 0, 0) + b"\x01w\x02ex\x00\x00\x10\x00\x01"
+                    + struct.pack("!HHHIH", 0xC00C, 16, 1, 300, rdlen) + rdata)
+            yield ether(ipv4(srv, cli, 17, udp(53, cport, data), ident + i))
+
+
+def imix(n, rng):
+    """n frames of IMIX_OPEN_FLOWS interleaved flows; a flow that ends is replaced."""
+    bodies = [text(rng, IMIX_LARGE) for _ in range(64)]
+    started = 0
+
+    def new_flow():
+        nonlocal started
+        k = started
+        started += 1
+        return imix_udp_flow(rng, k, bodies) if k % 5 == 4 else imix_web_flow(rng, k, bodies)
+
+    open_flows = [new_flow() for _ in range(IMIX_OPEN_FLOWS)]
+    emitted = 0
+    while emitted < n:
+        i = rng.randrange(len(open_flows))
+        frame = next(open_flows[i], None)
+        if frame is None:
+            open_flows[i] = new_flow()
+            continue
+        yield frame
+        emitted += 1
 
 
 def main():
