@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -91,6 +92,9 @@ Result<std::unique_ptr<HttpListener>> HttpListener::start(const std::string& hos
                                       errno ? std::strerror(errno) : "bind failed"));
     if (port) impl->port = port;
     impl->thread = std::thread([p] { p->server.listen_after_bind(); });
+    // stop() before the thread got to listen would be lost (httplib only
+    // stops a running server): return once it runs.
+    for (int i = 0; i < 5000 && !impl->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return std::unique_ptr<HttpListener>(new HttpListener(std::move(impl)));
 }
 

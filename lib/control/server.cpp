@@ -132,12 +132,12 @@ bool peer_permitted(uid_t uid, gid_t gid, pid_t pid, bool have_group, gid_t grou
 }
 
 Result<std::unique_ptr<ControlServer>> ControlServer::open(ServerOptions options, const CommandTable& table) {
-    const std::string& path = options.path;
+    std::unique_ptr<ControlServer> s(new ControlServer(std::move(options), table));
+    const std::string& path = s->options_.path;
     if (path.empty()) return make_error("control.socket: no path");
     sockaddr_un addr{};
     if (path.size() >= sizeof addr.sun_path)
         return make_error(fmt::format("{}: control socket path longer than {} bytes", path, sizeof addr.sun_path - 1));
-    std::unique_ptr<ControlServer> s(new ControlServer(std::move(options), table));
     if (!s->options_.group.empty()) {
         auto gid = group_id(s->options_.group);
         if (!gid) return make_error(fmt::format("control.group: no group named '{}' on this machine", s->options_.group));
