@@ -2,7 +2,8 @@
 # The whole test suite, set-up included: installs what is missing, builds,
 # runs every Catch2 unit test binary, the notification end-to-end test
 # (test/notify/run_smtp.py), the incident workflow end to end
-# (test/incident/run_workflow.py), every pcap case and the corpus ground
+# (test/incident/run_workflow.py), every pcap case, the control socket end to
+# end (test/control/run_control.py) and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
 # (totals). Exits non-zero if anything failed.
 # Then Suricata's own regression cases (test/suricata-verify) when the corpus is there.
@@ -67,6 +68,9 @@ run_suite() {
 safeguard=$build/app/safeguard/safeguard
 # Pcap cases: the real daemon on DPDK's pcap driver.
 run_suite "pcap cases" "pcap cases" /usr/bin/python3 test/pcap/run_cases.py --safeguard "$safeguard"
+# The control socket, safeguardctl, the posture, /metrics and the dashboard, against a running daemon.
+run_suite "control" "control" /usr/bin/python3 test/control/run_control.py --safeguard "$safeguard" \
+    --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # The analyst's ground truth over the corpus captures (skipped without the corpus).
 run_suite "truth" "truth" /usr/bin/python3 test/pcap/run_truth.py --safeguard "$safeguard"
 # Notifications end to end: a real SMTP server (aiosmtpd) on loopback, the outbox, kill -9.

@@ -31,12 +31,12 @@ void RulesReloader::loop() {
 }
 
 std::shared_ptr<const MatchDatabase> RulesReloader::running() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(db_mutex_);
     return running_db_;
 }
 
 Result<uint64_t> RulesReloader::reload() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(reload_mutex_);
     const uint64_t next = generation_ + 1;
     auto loaded = load_rules(cfg_, next);
     if (!loaded) {
@@ -56,7 +56,10 @@ Result<uint64_t> RulesReloader::reload() {
         return make_error(fmt::format("rules reload failed; generation {} keeps running: {}", generation_.load(),
                                       ok.error().message));
     }
-    running_db_ = loaded->db;
+    {
+        std::lock_guard<std::mutex> db_lock(db_mutex_);
+        running_db_ = loaded->db;
+    }
     generation_ = next;
     ++reloads_;
     log::info("rules generation {} is running", next);

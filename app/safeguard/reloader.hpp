@@ -53,7 +53,8 @@ private:
     const Config& cfg_;
     Pipeline& pipeline_;
     Reporter& reporter_;
-    mutable std::mutex mutex_;            // one reload at a time; guards running_db_
+    std::mutex reload_mutex_;             // one reload at a time (SIGHUP, the control socket)
+    mutable std::mutex db_mutex_;         // guards running_db_ (read by status and metrics meanwhile)
     std::shared_ptr<const MatchDatabase> running_db_;
     std::atomic<uint64_t> generation_;
     std::atomic<uint64_t> reloads_{0};

@@ -53,10 +53,11 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("SAFEGUARD_SOCKET");
     std::string socket = env && *env ? env : "/run/safeguard/control.sock";
     bool as_json = false;
-    unsigned timeout_s = 30;
+    unsigned timeout_s = 0;   // 0: 30 s, and 300 s for a rules reload (a large set compiles for a while)
     app.add_option("--socket", socket, "the control socket (default: $SAFEGUARD_SOCKET, else /run/safeguard/control.sock)");
     app.add_flag("--json", as_json, "print the daemon's reply as JSON (for scripts)");
-    app.add_option("--timeout", timeout_s, "seconds to wait for the reply")->check(CLI::Range(1, 3600));
+    app.add_option("--timeout", timeout_s, "seconds to wait for the reply (default 30; rules reload 300)")
+        ->check(CLI::Range(1, 3600));
 
     Options o;
     std::vector<Leaf> leaves;
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
         return kExitUsage;
     }
 
+    if (!timeout_s) timeout_s = chosen->command == "rules reload" ? 300 : 30;
     const Reply reply = request(socket, chosen->command, chosen->args(o), std::chrono::seconds(timeout_s));
     if (reply.code != kExitOk) {
         fmt::print(stderr, "safeguardctl: {}\n", reply.problem);
@@ -212,6 +214,6 @@ int main(int argc, char** argv) {
     }
     if (ok) return kExitOk;
     const std::string error = reply.body.value("error", std::string("(no message)"));
-    if (!as_json) fmt::print(stderr, "safeguardctl: {}: {}\n", chosen->command, error);
+    if (!as_json) fmt::print(stderr, "safeguardctl: {}\n", error);
     return error.starts_with("permission denied") ? kExitPermission : kExitRefused;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The control socket, safeguardctl, the posture, /metrics and the dashboard,
-end to end: `safeguard run` on a net_pcap port that never runs dry
-(infinite_rx), with deployments, rules, a state directory and a real SMTP
-relay (aiosmtpd on loopback), driven with `safeguardctl --json`.
+end to end: `safeguard run` inline between a net_pcap port that never runs
+dry (infinite_rx) and a null port that counts what is forwarded, with
+deployments, rules, a state directory and a real SMTP relay (aiosmtpd on
+loopback), driven with `safeguardctl --json`.
 
 The looped capture (written here) carries, on every pass:
   - an RDP login attempt 203.0.113.9 -> 10.1.0.10:3389 (handshake, a few
@@ -18,8 +19,10 @@ Checks: status, stats (per port/worker/stage, summed), incidents list/show,
 ack, extend, exception add (the spelling the e-mails give), posture,
 top hosts/flows, rules list, evidence, blocklist with deactivate and
 reactivate, resolve, config show; `rules reload` while traffic flows (no
-packet lost, the new rules match) and a broken rules file (errors returned,
-the old rules still match); a user outside the group refused by the socket's
+loss counter moves, the worker keeps forwarding, the new rules match; over
+the whole run every packet received is forwarded or, while its deployment
+was deactivated, blocked) and a broken rules file (errors returned, the old
+rules still match); a user outside the group refused by the socket's
 mode and, with the mode widened, by SO_PEERCRED (setpriv; needs root);
 malformed and oversized requests answered with errors while the daemon keeps
 running; /metrics parsed with prometheus_client; the dashboard loaded in
@@ -253,11 +256,17 @@ def run(args):
             have_group = False
         report = tmp / "report.json"
         config = tmp / "safeguard.yaml"
-        config.write_text(f"""mode: tap
+        # Inline: what the wire side (the looped capture) brings in is sent out
+        # of the other side (a null port that counts), so a lost packet shows.
+        config.write_text(f"""mode: inline
 workers: 1
 ports:
   - name: tap0
     device: "net_pcap0,rx_pcap={pcap},infinite_rx=1"
+  - name: sink
+    device: "net_null0,no-rx=1"
+inline_pairs:
+  - [tap0, sink]
 sizes: {{mbufs: 4095, mbuf_cache: 64, flow_table: 4096, stream_buffers: 64}}
 deployments:
   - name: web
@@ -290,8 +299,8 @@ metrics:
 
         # --- status -----------------------------------------------------------------
         st = ctl.ok("status")
-        check("status: run, tap, the port, one worker, rules and config generation 1",
-              st["command"] == "run" and st["mode"] == "tap" and [p["name"] for p in st["ports"]] == ["tap0"]
+        check("status: run, inline, the ports, one worker, rules and config generation 1",
+              st["command"] == "run" and st["mode"] == "inline" and [p["name"] for p in st["ports"]] == ["tap0", "sink"]
               and st["workers"] == 1 and st["rules"]["generation"] == 1 and st["config"]["generation"] == 1
               and st["uptime_s"] >= 0, json.dumps(st)[:400])
         mode = os.stat(sock).st_mode
@@ -340,9 +349,11 @@ metrics:
         ack = ctl.ok("ack", str(bf["id"]), "--who", "web-owner@example.com")
         check("ack: acknowledged", ack["incident"]["acknowledged"], json.dumps(ack))
         rc, body, _ = ctl.run("deactivate", str(bf["id"]), "--reason", "test")
+        after = ctl.ok("incidents", "show", str(bf["id"]))
         check("deactivate an inbound incident (source outside): refused, nothing changes",
               rc == 1 and body is not None and "is not a deployment" in body["error"]
-              and incident_of(ctl, "bruteforce", "inbound")["state"] == bf["state"], f"{rc} {body}")
+              and after["state"] != "deactivated" and not any(e["kind"] == "deactivated" for e in after["events"])
+              and not ctl.ok("blocklist")["deployments"], f"{rc} {body}")
         exc = ctl.ok("exception", "add", "--deployment", "web", "--type", "reflector", "--direction", "outbound",
                      "--peer", "203.0.113.99", "--for", "30d", "--reason", "our resolver answers that partner")
         check("exception add --deployment --type --direction --peer --for --reason: in force",
@@ -413,7 +424,7 @@ metrics:
         t0 = time.time()
         rc, body, err = ctl.run("rules", "reload")
         reload_s = time.time() - t0
-        time.sleep(0.3)
+        time.sleep(1.0)
         stop_sampling.set()
         sampler.join()
         s1 = ctl.ok("stats", "--sum")
@@ -424,13 +435,12 @@ metrics:
               all(lost1[k] == lost0[k] for k in ("lost_packets", "rx_missed", "rx_nombuf", "rx_errors",
                                                   "dispatch_ring_full", "tx")),
               f"before {lost0} after {lost1}")
-        gap0 = s0["ports"]["rx_packets"] - s0["workers"]["packets"]
-        gap1 = s1["ports"]["rx_packets"] - s1["workers"]["packets"]
-        check("rules reload under traffic: every packet the port delivered was inspected (at most a burst in flight)",
-              0 <= gap0 <= 64 and 0 <= gap1 <= 64 and s1["workers"]["packets"] > s0["workers"]["packets"],
-              f"gaps {gap0} {gap1}")
-        check("rules reload under traffic: the worker kept processing during the reload",
-              len(samples) >= 2 and samples[-1] > samples[0], f"{len(samples)} samples in {reload_s:.2f} s")
+        check("rules reload under traffic: the worker kept inspecting and forwarding during the reload",
+              len(samples) >= 2 and samples[-1] > samples[0] and s1["workers"]["packets"] > s0["workers"]["packets"]
+              and s1["workers"]["forwarded"] > s0["workers"]["forwarded"] and s1["workers"]["tx_drops"] == 0,
+              f"{len(samples)} samples in {reload_s:.2f} s")
+        print(f"        {s1['workers']['packets'] - s0['workers']['packets']} packets inspected across a "
+              f"{reload_s:.2f} s reload")
         wait_for("sid 9000002 to match", lambda: {r["sid"]: r["alerts"] for r in alpha()}.get(9000002, 0) > 0, 15)
         check("the new rule matches after the reload", True)
 
@@ -569,6 +579,14 @@ metrics:
             rc = None
         check("shutdown: the daemon exits 0", rc == 0, f"rc {rc}")
         rep = json.loads(report.read_text()) if report.exists() else {}
+        rt = rep.get("runtime", {})
+        check("no packet lost over the whole run, reloads included: every packet received was forwarded, "
+              "or dropped by the blocklist while web was deactivated",
+              rep.get("packets", 0) > 0 and rep["packets"] == rt.get("forwarded", -1) + rt.get("blocked", 0)
+              and rt.get("tx_drops") == 0 and rt.get("rx_missed") == 0 and rt.get("rx_nombuf") == 0
+              and rep.get("drops") == 0,
+              f"packets {rep.get('packets')} forwarded {rt.get('forwarded')} blocked {rt.get('blocked')} "
+              f"tx_drops {rt.get('tx_drops')}")
         check("shutdown: the report is written, with the incidents",
               rep.get("packets", 0) > 0 and any(i["type"] == "reflector" and i["state"] == "resolved"
                                                  for i in rep.get("incidents", [])))
