@@ -122,8 +122,12 @@ for t in "${targets[@]}"; do
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   corp=$(find "$work/corpus/$t" -type f | wc -l)
-  crashes=$(find "$work/artifacts/$t" -type f | wc -l)
+  # slow-unit-* files are inputs that took over 10 s once: on a busy machine,
+  # usually a stall; listed, not failures (a real hang is a timeout-*).
+  crashes=$(find "$work/artifacts/$t" -type f ! -name 'slow-unit-*' | wc -l)
+  slow=$(find "$work/artifacts/$t" -type f -name 'slow-unit-*' | wc -l)
   printf '%-17s %8s %12s %8s %8s %8s %8s\n' "$t" "$seconds" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corp" "$crashes"
+  [ "$slow" -gt 0 ] && echo "   $t: $slow slow input(s) in $work/artifacts/$t/ (replay each to see whether it is slow alone)"
   if [ "$crashes" -eq 0 ] && [ "$(cat "$work/$t.rc")" -eq 0 ]; then
     passed=$((passed + 1))
   else
@@ -132,6 +136,7 @@ for t in "${targets[@]}"; do
     # The entry's own message (an invariant) went to the closed stderr: replay.
     for a in "$work/artifacts/$t"/*; do
       [ -f "$a" ] || continue
+      case $(basename "$a") in slow-unit-*) continue ;; esac
       "$build/test/fuzz/fuzz-$t" "$a" 2>&1 | grep -E '^fuzz |ERROR: |SUMMARY: ' | head -n 3 | sed 's/^/     /'
     done
   fi

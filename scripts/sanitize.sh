@@ -2,7 +2,7 @@
 # The whole test suite (scripts/test.sh: every unit test binary, the pcap
 # cases, the corpus truth, notifications end to end, suricata-verify) on a
 # build with AddressSanitizer and UndefinedBehaviorSanitizer
-# (-Dsanitize_build=true, debugoptimized so that reports have lines).
+# (-Dsanitize_build=true; -O1 -g: ASan's advice, and reports have lines).
 # Ends with test.sh's "N passed, N failed"; a sanitizer report fails the
 # test or case that triggered it. docs/reliability.md records the clean run.
 #
@@ -21,7 +21,7 @@ build=build-asan
 [ "${1:-}" = "--build-dir" ] && build=${2:?--build-dir needs a directory}
 
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" -Dsanitize_build=true -Dtests=true -Dbuildtype=debugoptimized >/dev/null ||
+  meson setup "$build" -Dsanitize_build=true -Dtests=true -Dbuildtype=debugoptimized -Doptimization=1 >/dev/null ||
     { echo "sanitize: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
 elif ! meson introspect "$build" --buildoptions | grep -q '"name": "sanitize_build", "value": true'; then
   echo "sanitize: $build is not a -Dsanitize_build=true build; use another --build-dir" >&2

@@ -23,6 +23,8 @@ namespace sg::fuzz {
 // HTTP -> signature matching. Input: link type byte, time step byte, then
 // frames as [u16 big-endian length][bytes].
 bool init_packet();
+// Frees what init_packet() made and ends EAL (the regression test's exit).
+void shutdown_packet();
 std::string packet(const uint8_t* data, size_t size);
 
 // Suricata rule text -> the rule parser, rules-check output, filters.

@@ -237,7 +237,7 @@ bool init_packet() {
         std::fprintf(stderr, "fuzz packet: rte_eal_init failed\n");
         return false;
     }
-    auto* p = new Path;
+    auto p = std::make_unique<Path>();
     FlowTableConfig fc;
     fc.capacity = 16;  // small: eviction is part of the path
     fc.tcp_closed_idle = 5 * kNsPerSec;
@@ -279,8 +279,14 @@ bool init_packet() {
         std::fprintf(stderr, "fuzz packet: cannot compile the rules\n");
         return false;
     }
-    g_path = p;
+    g_path = p.release();
     return true;
+}
+
+void shutdown_packet() {
+    delete g_path;  // flow tables before EAL: rte_hash lives in its memory
+    g_path = nullptr;
+    rte_eal_cleanup();
 }
 
 std::string packet(const uint8_t* data, size_t size) {

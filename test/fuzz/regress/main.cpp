@@ -13,5 +13,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "unit-fuzz-regressions: cannot set up the packet path (EAL, rules)\n");
         return 2;
     }
-    return Catch::Session().run(argc, argv);
+    const int rc = Catch::Session().run(argc, argv);
+    sg::fuzz::shutdown_packet();
+    return rc;
 }

@@ -5,6 +5,7 @@
 // a key whose error nobody has read.
 
 #include "config/config.hpp"
+#include "config/thresholds.hpp"
 
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ const Row kRows[] = {
      "cfg.yaml:3: policy.max_extension: expected a duration from 0 to 30d such as 72h, got 'forever'"},
     {"enforcement:\n  hook: []\n", "cfg.yaml:2: enforcement.hook: expected a non-empty string, got an empty list"},
     {"enforcement: /usr/bin/true\n", "cfg.yaml:1: enforcement: expected a map, got '/usr/bin/true'"},
+    // YAML is Unicode: other bytes would reach reports and eve lines (JSON)
+    {"deployments:\n  - name: caf\xe9\n",
+     "cfg.yaml:2: invalid YAML: expected UTF-8 text, got the byte 0xe9 at column 14"},
 };
 
 } // namespace
@@ -114,4 +118,10 @@ TEST_CASE("A configuration error in a pair or mode check still names its line") 
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message ==
           "cfg.yaml:6: inline_pairs[0][1]: expected the name of a port listed under ports, got 'c'");
+}
+
+TEST_CASE("A thresholds file that is not UTF-8 names the line and column of the first bad byte") {
+    const auto r = sg::parse_thresholds("syn_flood:\n  rate: 5\xff\n", "t.yaml");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == "t.yaml:2: invalid YAML: expected UTF-8 text, got the byte 0xff at column 10");
 }

@@ -130,7 +130,7 @@ TEST_CASE("defrag: fragments it cannot use are counted, not reassembled") {
     CHECK(d.counters().invalid == 2);
     // Cut by the capture (the header says more than the frame holds).
     Bytes cut = ipv4_fragment(11, 0, true, bytes("AAAAAAAA"), 17);
-    cut.resize(cut.size() - 3);
+    cut.erase(cut.end() - 3, cut.end());  // not resize(): GCC 12 -O1 with sanitizers warns falsely (stringop-overflow)
     CHECK(add(d, cut).empty());
     CHECK(d.counters().invalid == 3);
     CHECK(d.in_use() == 1);

@@ -80,3 +80,10 @@ TEST_CASE("errors: line numbers count every line, the rule's is its first") {
     CHECK(p.errors[1].text() == "t.rules:7: sid 3: unknown keyword 'frobnicate'");
     CHECK(p.rules.size() == 1);
 }
+
+TEST_CASE("errors: a rule that is not UTF-8 is an error naming the byte") {
+    // msg, classtype and metadata go into eve and rules-check JSON, which is UTF-8.
+    CHECK(error_of("alert tcp any any -> any any (msg:\"caf\xe9\"; sid:7;)") ==
+          "t.rules:1: sid 7: expected UTF-8 text, got the byte 0xe9 at column 39");
+    CHECK(accepted("alert tcp any any -> any any (msg:\"caf\xc3\xa9\"; sid:7;)").msg == "caf\xc3\xa9");
+}

@@ -126,3 +126,9 @@ TEST_CASE("meta errors") {
     CHECK(options_error("msg:;") == "t.rules:1: sid 1: msg: needs a value");
     CHECK(options_error("msg:\"a\"; msg:\"b\";") == "t.rules:1: sid 1: msg: given twice");
 }
+
+TEST_CASE("classification: a line that is not UTF-8 is an error (descriptions go into eve)") {
+    const auto c = parse_classifications("config classification: x,caf\xe9,1\n", "c.config");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().message == "c.config:1: expected UTF-8 text, got the byte 0xe9 at column 29");
+}

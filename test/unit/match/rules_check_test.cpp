@@ -69,6 +69,17 @@ TEST_CASE("rules-check: JSON") {
     CHECK(d["database"] == nlohmann::json({{"compile_seconds", 0.25}, {"bytes", 100}, {"patterns", 7}}));
 }
 
+TEST_CASE("rules-check: JSON stays printable when a message quotes half a character") {
+    // Found by fuzzing (test/fuzz/regressions/rules): the hex error quotes the
+    // bytes of a pair, cutting a two-byte character.
+    const auto p = parse("alert tcp any any -> any any (msg:\"x\"; content:\"|31 c9 04\xda\x99" "c f3|\"; sid:5;)\n");
+    REQUIRE(p.errors.size() == 1);
+    CHECK(p.errors[0].text().starts_with("t.rules:1: sid 5: "));
+    const auto j = rules_check_json(p);
+    CHECK_NOTHROW(j.dump());
+    CHECK(j["errors"][0].get<std::string>().starts_with("t.rules:1: sid 5: "));
+}
+
 TEST_CASE("rules-check: one rule as JSON") {
     const auto r = accepted(
         "alert tcp 10.0.0.0/8 any -> any [80,443] (msg:\"m\"; flow:established,to_server; "
