@@ -2,7 +2,8 @@
 # The whole test suite, set-up included: installs what is missing, builds,
 # runs every Catch2 unit test binary, the notification end-to-end test
 # (test/notify/run_smtp.py), the incident workflow end to end
-# (test/incident/run_workflow.py), every pcap case, the control socket end to
+# (test/incident/run_workflow.py), the faults of a running appliance
+# (test/fault/run_faults.py), every pcap case, the control socket end to
 # end (test/control/run_control.py) and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
 # (totals). Exits non-zero if anything failed.
@@ -77,6 +78,9 @@ run_suite "truth" "truth" /usr/bin/python3 test/pcap/run_truth.py --safeguard "$
 run_suite "notify" "notify e2e" /usr/bin/python3 test/notify/run_smtp.py --tool "$build/test/notify/notify-tool"
 # The incident workflow end to end: replays with a state directory, the relay, the hook, kill -9.
 run_suite "incident workflow" "incident workflow" /usr/bin/python3 test/incident/run_workflow.py --safeguard "$safeguard"
+# Faults: reporter stall, mempool exhausted, flow table full, kill -9 at random moments.
+run_suite "faults" "faults" /usr/bin/python3 test/fault/run_faults.py --safeguard "$safeguard" \
+    --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # suricata-verify: Suricata's own regression cases, counts per signature.
 run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"
 

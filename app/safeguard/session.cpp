@@ -14,6 +14,7 @@
 #include "app/safeguard/reloader.hpp"
 #include "app/safeguard/rules_setup.hpp"
 #include "attrib/ownership.hpp"
+#include "core/faults.hpp"
 #include "core/log.hpp"
 #include "detect/engine.hpp"
 #include "detect/posture.hpp"
@@ -133,6 +134,12 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             return kExitBadInput;
         }
     }
+    const auto faults = faults_from_environment();
+    if (!faults) {
+        log::error("{}", faults.error().message);
+        return kExitBadInput;
+    }
+    if (faults->any()) log::warn("{} is set: injecting {}", kFaultsVariable, faults->describe());
     int rc = kExitOk;
     const auto started = std::chrono::steady_clock::now();
     {
@@ -142,6 +149,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         std::unique_ptr<PostureTracker> posture;
         Reporter reporter(eve.get());
         if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
+        reporter.inject_stall(faults->reporter_stall);
         auto loaded = load_rules(cfg, /*generation=*/1);
         if (!loaded) {
             log::error("{}", loaded.error().message);
@@ -197,6 +205,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             return kExitFailure;
         }
         Pipeline& p = **pipeline;
+        if (faults->mempool_exhaust) p.exhaust_mempool_at_start(faults->mempool_exhaust);
         // Reloads come from SIGHUP (the reloader's own control thread) and
         // from the control socket's `rules reload`.
         RulesReloader reloader(cfg, p, reporter, loaded->db);

@@ -201,7 +201,37 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(const Config& cfg,
     return p;
 }
 
+uint64_t Pipeline::rx_nombuf() const {
+    uint64_t n = 0;
+    for (const PortInfo& port : ports_) {
+        rte_eth_stats st{};
+        if (rte_eth_stats_get(port.port_id, &st) == 0) n += st.rx_nombuf;
+    }
+    return n;
+}
+
+void Pipeline::hold_mempool() {
+    // Past every lcore cache (none is filled yet: no worker has run), so the
+    // pool really is empty to the drivers.
+    std::vector<void*> held(pool_->size);
+    size_t n = 0;
+    while (n < held.size() && rte_mempool_generic_get(pool_, &held[n], 1, nullptr) == 0) ++n;
+    held.resize(n);
+    const uint64_t until = exhaust_until_nombuf_;
+    log::warn("injected fault: all {} free mbufs taken; given back after {} packets are lost for want of one",
+              n, until);
+    mempool_holder_ = std::thread([this, held = std::move(held), until]() mutable {
+        while (rx_nombuf() < until && !signals_.stop.load(std::memory_order_relaxed) &&
+               !signals_.input_done.load(std::memory_order_acquire))
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        rte_mempool_generic_put(pool_, held.data(), unsigned(held.size()), nullptr);
+        log::warn("injected fault: {} mbufs given back ({} packets lost for want of one so far)", held.size(),
+                  rx_nombuf());
+    });
+}
+
 Result<> Pipeline::start() {
+    if (exhaust_until_nombuf_ && pool_) hold_mempool();
     reporter_->start(record_rings_);
     unsigned w = 0;
     unsigned lcore;
@@ -246,6 +276,10 @@ void Pipeline::run() {
         }
     }
     rte_eal_mp_wait_lcore();
+    if (mempool_holder_.joinable()) {
+        signals_.stop.store(true, std::memory_order_relaxed);  // the holder gives back what it holds
+        mempool_holder_.join();
+    }
     reporter_->finish();
 }
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.hpp"
@@ -77,6 +78,11 @@ public:
                                                     const Ownership* ownership = nullptr);
     ~Pipeline();
 
+    // Injected fault (core/faults.hpp, mempool_exhaust): start() takes every
+    // free mbuf before the workers run and gives them back once the ports
+    // have counted `nombuf` packets lost for want of one. Before start().
+    void exhaust_mempool_at_start(uint64_t nombuf) { exhaust_until_nombuf_ = nombuf; }
+
     // Launches the workers on their lcores.
     Result<> start();
     // Runs the main lcore's share until the input ends (replay) or stop()
@@ -101,6 +107,8 @@ public:
 private:
     Pipeline() = default;
     void close();
+    void hold_mempool();
+    uint64_t rx_nombuf() const;
 
     std::vector<PortInfo> ports_;
     std::vector<uint16_t> peer_port_;          // by port id; kNoPeer when tap
@@ -118,6 +126,8 @@ private:
     bool interrupted_ = false;
     bool started_ = false;
     bool closed_ = false;
+    uint64_t exhaust_until_nombuf_ = 0;
+    std::thread mempool_holder_;  // the injected fault's, while it holds the pool
 };
 
 } // namespace sg

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/log.hpp"
 #include "core/time.hpp"
 #include "detect/window_counter.hpp"
 #include "flow/flow_table.hpp"
@@ -177,6 +178,12 @@ void Reporter::run_calls() {
 }
 
 void Reporter::loop() {
+    if (stall_.count() > 0) {
+        // Stuck, as on a disk that does not answer: not even a stop ends it.
+        log::warn("injected fault: the reporter stalls for {} ms", stall_.count());
+        std::this_thread::sleep_for(stall_);
+        log::warn("injected fault: the reporter goes on");
+    }
     for (;;) {
         run_calls();
         const bool got = drain_once();

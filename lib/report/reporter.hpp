@@ -139,6 +139,9 @@ public:
     // released as they are. 0 (replay): held until every worker has moved
     // past them, or until finish().
     void set_max_hold(std::chrono::milliseconds hold) { max_hold_ = hold; }
+    // Injected fault (core/faults.hpp, reporter_stall): the thread sleeps this
+    // long before it first reads the rings or runs a call. Before start().
+    void inject_stall(std::chrono::milliseconds stall) { stall_ = stall; }
     // Control thread (the control socket): runs `fn` on the reporter thread,
     // between records, and waits for it up to `timeout`. `fn` may use
     // incidents() and the detection state: they belong to that thread.
@@ -208,6 +211,7 @@ private:
     AlertOrderer orderer_;
     AlertGate gate_;
     std::chrono::milliseconds max_hold_{0};
+    std::chrono::milliseconds stall_{0};
     ReporterOptions options_;
     // An alert, or an evidence packet, whose bytes are arriving.
     struct PendingAlert {
