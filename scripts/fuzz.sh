@@ -17,7 +17,7 @@
 #   --work DIR      corpora, logs and crash inputs (default DIR/fuzz-work of the build);
 #                   the corpora grow from run to run unless --smoke
 #   TARGET          packet rules rule_match classification threshold_config config
-#                   thresholds journal (default: all)
+#                   thresholds journal control_request (default: all)
 #
 # A crash input lands in WORK/artifacts/TARGET/; once fixed, copy it to
 # test/fuzz/regressions/TARGET/ (unit-fuzz-regressions replays it in every
@@ -27,7 +27,7 @@ set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 
-all_targets=(packet rules rule_match classification threshold_config config thresholds journal)
+all_targets=(packet rules rule_match classification threshold_config config thresholds journal control_request)
 seconds=60
 smoke=0
 jobs=1

@@ -46,4 +46,8 @@ std::string thresholds(const uint8_t* data, size_t size);
 // exceptions (the records IncidentManager applies).
 std::string journal(const uint8_t* data, size_t size);
 
+// What a client writes on one connection of the control socket: a real
+// ControlServer (framing, size limit, CommandTable::handle, Args).
+std::string control_request(const uint8_t* data, size_t size);
+
 } // namespace sg::fuzz

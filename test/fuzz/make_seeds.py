@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ["packet", "rules", "rule_match", "classification", "threshold_config", "config", "thresholds",
-           "journal"]
+           "journal", "control_request"]
 
 # LinkType values of lib/parse/decode.hpp, by DLT / LINKTYPE number.
 LINK_OF_DLT = {1: 0, 12: 1, 14: 1, 101: 1, 228: 2, 229: 3, 113: 4, 276: 5, 0: 6, 108: 7}
@@ -211,6 +211,28 @@ def seeds_journal(out):
     return len(journals)
 
 
+def seeds_control(out):
+    """Requests as safeguardctl and docs/operations.md write them: one per
+    input, and all of them on one connection. The first byte of an input is
+    how control_entry.cpp cuts it into writes (0: whole, else 3 * (b % 8))."""
+    requests = [{"command": "status"}, {"command": "help"}, {"command": "stats", "args": {"sum": True}},
+                {"command": "top hosts", "args": {"n": 5}}, {"command": "incidents list",
+                                                            "args": {"state": ["open", "notified"], "limit": 20}},
+                {"command": "incidents show", "args": {"id": 3}},
+                {"command": "exception add", "args": {"incident": 4, "reason": "nightly backup", "for": "7d",
+                                                      "ports": ["22", "873"], "who": "ops@example.com"}},
+                {"command": "extend", "args": {"id": 2, "for": "24h", "reason": "patching", "who": "owner"}},
+                {"command": "top hosts", "args": {"n": "ten"}}, {"command": "incidents show", "args": {}},
+                {"command": 7}, {"args": {}}, {"command": "status", "args": [1]}]
+    lines = [json.dumps(r).encode() for r in requests] + [b"not json", b"[1, 2]", b"", b"\r"]
+    out.mkdir(parents=True, exist_ok=True)
+    for i, line in enumerate(lines):
+        (out / f"request-{i:02d}").write_bytes(bytes([i % 8]) + line + b"\n")
+    (out / "all-on-one-connection").write_bytes(b"\x00" + b"\n".join(lines))
+    (out / "oversized").write_bytes(b"\x00" + b'{"command": "status", "pad": "' + b"x" * 5000 + b'"}\n' + lines[0])
+    return len(lines) + 2
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir")
@@ -259,6 +281,8 @@ def main():
             for block in yaml_blocks(ROOT / "docs" / "detection.md"):
                 write_seed(d, block)
                 n += 1
+        elif t == "control_request":
+            n = seeds_control(d)
         else:
             n = seeds_journal(d)
         print(f"make_seeds: {t}: {n} seeds", file=sys.stderr)

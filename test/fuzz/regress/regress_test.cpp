@@ -69,3 +69,6 @@ TEST_CASE("fuzz inputs of the thresholds file replay cleanly", "[fuzz]") {
 TEST_CASE("fuzz inputs of the incident journal replay cleanly", "[fuzz]") {
     CHECK(replay("journal", sg::fuzz::journal) > 0);
 }
+TEST_CASE("fuzz inputs of the control socket replay cleanly", "[fuzz]") {
+    CHECK(replay("control_request", sg::fuzz::control_request) > 0);
+}
