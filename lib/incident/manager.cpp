@@ -276,6 +276,16 @@ Result<IncidentId> IncidentManager::on_attribution(const Attribution& a, Nanos n
     if (IncidentException* ex = matching_exception(probe, now)) {
         ++ex->hits;
         c.exceptions.insert(ex->id);
+        // The incident the exception excepted stays excepted while its
+        // traffic goes on; it resolves after the quiet period once that stops.
+        if (auto k = open_by_key_.find(probe.key); k != open_by_key_.end()) {
+            Incident& inc = incidents_.at(k->second);
+            if (inc.state == IncidentState::excepted && inc.exception == ex->id) {
+                inc.last_seen = std::max(inc.last_seen, now);
+                ++inc.updates;
+                c.incidents.insert(inc.id);
+            }
+        }
         if (auto ok = commit(c); !ok) return ok.error();
         return IncidentId{0};
     }

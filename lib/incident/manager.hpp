@@ -56,9 +56,10 @@ public:
 
     // --- from detection -----------------------------------------------------
     // An attribution opened or updated. A matching active exception counts a
-    // hit and changes nothing else; otherwise the unresolved incident with the
-    // same key is updated, or a new one opens (and asks to notify the owners).
-    // Returns the incident (0 when suppressed by an exception).
+    // hit and keeps the incident it excepted (same key) from resolving as
+    // quiet; otherwise the unresolved incident with the same key is updated,
+    // or a new one opens (and asks to notify the owners). Returns the
+    // incident (0 when suppressed by an exception).
     Result<IncidentId> on_attribution(const Attribution& a, Nanos now);
 
     // Once per window (after on_attribution for that window). `seen` tells

@@ -127,3 +127,27 @@ TEST_CASE("A deactivated incident stays deactivated under a new exception") {
     REQUIRE(m->add_exception(scope("web"), "r", kT0 + kHour, "o", kT0).ok());
     CHECK(m->find(1)->state == S::deactivated);
 }
+
+TEST_CASE("An excepted incident stays excepted while its traffic goes on, and resolves once it stops") {
+    auto m = manager();  // quiet period 15 minutes
+    REQUIRE(m->on_attribution(outbound(), kT0).ok());
+    auto ex = m->add_exception(scope("web"), "our scanner", kT0 + 48 * kHour, "owner@web", kT0 + kMin);
+    REQUIRE(ex.ok());
+    REQUIRE(m->find(1)->state == S::excepted);
+    // The detector keeps attributing the excepted traffic: each attribution is
+    // a hit, and the desk reports nothing as seen (the id returned is 0).
+    for (Nanos t = kT0 + 2 * kMin; t <= kT0 + kHour; t += 5 * kMin) {
+        auto id = m->on_attribution(outbound(), t);
+        REQUIRE(id.ok());
+        CHECK(*id == 0);
+        REQUIRE(m->tick(t, none).ok());
+        CHECK(m->find(1)->state == S::excepted);
+        CHECK(m->find(1)->last_seen == t);
+    }
+    CHECK(m->find_exception(*ex)->hits == 12);
+    // Quiet from kT0 + 57 min: resolved 15 minutes later, not before.
+    REQUIRE(m->tick(kT0 + kHour + 11 * kMin, none).ok());
+    CHECK(m->find(1)->state == S::excepted);
+    REQUIRE(m->tick(kT0 + kHour + 12 * kMin, none).ok());
+    CHECK(m->find(1)->state == S::resolved);
+}
