@@ -82,7 +82,8 @@ run_suite "incident workflow" "incident workflow" /usr/bin/python3 test/incident
 run_suite "faults" "faults" /usr/bin/python3 test/fault/run_faults.py --safeguard "$safeguard" \
     --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # Faults: the state directory's disk full or unwritable (a small tmpfs; needs root, else skipped).
-run_suite "disk full" "disk full" /usr/bin/python3 test/fault/run_disk_full.py --safeguard "$safeguard"
+run_suite "disk full" "disk full" /usr/bin/python3 test/fault/run_disk_full.py --safeguard "$safeguard" \
+    --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # suricata-verify: Suricata's own regression cases, counts per signature.
 run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"
 

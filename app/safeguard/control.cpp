@@ -409,16 +409,23 @@ void DaemonControl::register_commands() {
             auto r = desk->act(a);
             if (!r) return r.error();
             const Nanos now = desk->now();
+            json out;
             if (a.action == "exception") {
                 const IncidentException* ex = desk->manager().find_exception(*r);
-                return json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
-            }
-            if (a.action == "remove_exception") {
+                out = json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+            } else if (a.action == "remove_exception") {
                 const IncidentException* ex = desk->manager().find_exception(a.exception);
-                return json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+                out = json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+            } else {
+                const Incident* inc = desk->manager().find(a.incident);
+                out = json{{"incident", inc ? incident_row(*inc, now) : json(nullptr)}};
             }
-            const Incident* inc = desk->manager().find(a.incident);
-            return json{{"incident", inc ? incident_row(*inc, now) : json(nullptr)}};
+            // Done, but not on disk yet: the operator should know.
+            if (const IncidentManager& m = desk->manager(); m.journal_behind() > 0)
+                out["warning"] = fmt::format("the journal cannot be written ({}): this change is held in memory "
+                                             "with {} other(s) and retried at each window; lost if the daemon "
+                                             "stops first", m.journal_error(), m.journal_behind() - 1);
+            return out;
         });
     };
     auto incident_action = [act](const char* action, bool needs_reason) {

@@ -150,9 +150,9 @@ private:
     void except(Incident& inc, const IncidentException& ex, Change& c, Nanos now,
                 const std::string& who);
     Result<Incident*> actionable(IncidentId id, const char* action);
-    // Journals the change; a failure leaves the change in memory and the
-    // manager behind (logged, counted, retried), so it returns an error only
-    // for what is not about the disk.
+    // Journals the change. A write the disk refuses leaves the change in
+    // memory and the manager behind (logged, counted, retried): the caller's
+    // change took effect all the same, so that is not an error to it.
     Result<> commit(Change& c);
     bool catch_up();
     Result<> apply_record(const nlohmann::json& record);

@@ -24,21 +24,32 @@ Scenarios:
                  the traffic with the same state directory has the whole
                  history and sends nothing again
 
+  live daemon    `safeguard run` on a looped capture, the disk full from the
+                 start: /metrics shows what is held in memory, safeguardctl's
+                 ack says the change is not on disk yet; the space freed: the
+                 journal and the outbox catch up within seconds, one e-mail;
+                 the disk full again and SIGTERM: the loss named, exit status 1
+
 Needs root (mount); without it every scenario is skipped and the summary
 counts 0. Ends with "disk full: N passed, M failed".
 
-    test/fault/run_disk_full.py [--safeguard build/app/safeguard/safeguard] [--keep]
+    test/fault/run_disk_full.py [--safeguard build/app/safeguard/safeguard]
+                                [--safeguardctl build/app/safeguardctl/safeguardctl] [--keep]
 """
 
 import argparse
+import email
 import errno
 import json
+import re
+import signal
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zlib
 from pathlib import Path
 
@@ -349,9 +360,133 @@ def scenario_recovery(base, safeguard, caps, disk):
           len(relay.received))
 
 
+def metric(port, name):
+    """One unlabelled sample of /metrics (None when absent or unreachable)."""
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return None
+    m = re.search(rf"^{name} ([0-9.e+]+)$", body, re.M)
+    return float(m.group(1)) if m else None
+
+
+def scenario_live(base, safeguard, safeguardctl, caps, disk):
+    print("== live daemon: /metrics and safeguardctl show it, recovery in seconds, SIGTERM while full exits 1")
+    port = free_port()
+    relay = Relay(port)
+    relay.start()
+    daemon = None
+    try:
+        work = Path(base) / "live"
+        work.mkdir()
+        state = state_with_journal(disk.path / "live")
+        http_port = free_port()
+        sock = work / "control.sock"
+        config = work / "safeguard.yaml"
+        config.write_text(f"""mode: inline
+workers: 1
+ports:
+  - name: tap0
+    device: "net_pcap0,rx_pcap={caps / 'scan-part1.pcap'},infinite_rx=1"
+  - name: sink
+    device: "net_null0,no-rx=1"
+inline_pairs:
+  - [tap0, sink]
+sizes: {{mbufs: 4095, mbuf_cache: 64, flow_table: 4096, stream_buffers: 64}}
+deployments:
+  - name: web
+    owner: web-owner@example.com
+    prefixes: [10.1.0.0/16]
+  - name: db
+    owner: db-owner@example.com
+    prefixes: [10.2.0.0/16]
+policy: {{deadline: 1h, quiet_period: 1h, evidence_packets: 12}}
+notify: {{smtp_url: "smtp://127.0.0.1:{port}", from: safeguard@provider.example}}
+state_dir: {state}
+outputs: {{report: {work / 'report.json'}}}
+control:
+  socket: {sock}
+metrics:
+  listen: 127.0.0.1:{http_port}
+""")
+        check("the disk is full", disk.fill())
+        log = work / "daemon.log"
+        with open(log, "w") as lf:
+            daemon = subprocess.Popen([safeguard, "run", "--config", str(config)], stdout=lf, stderr=subprocess.STDOUT)
+        up = wait_for(lambda: "running:" in log.read_text() or daemon.poll() is not None, 60) and daemon.poll() is None
+        check("the daemon runs with a full disk", up, log.read_text()[-800:])
+        if not up:
+            return
+        # The looped capture at full speed opens more than one incident (the
+        # scan, and a SYN flood and brute force by its rate): an e-mail each.
+        held = wait_for(lambda: (metric(http_port, "safeguard_incident_journal_behind") or 0) > 0
+                        and (metric(http_port, "safeguard_messages_unstored") or 0) >= 1, 30)
+        check("/metrics: changes held in memory, the e-mails unstored, the failures counted",
+              held and (metric(http_port, "safeguard_incident_journal_errors_total") or 0) > 0
+              and (metric(http_port, "safeguard_outbox_store_errors_total") or 0) > 0,
+              [metric(http_port, n) for n in ("safeguard_incident_journal_behind", "safeguard_messages_unstored")])
+        ack = subprocess.run([safeguardctl, "--socket", str(sock), "ack", "1", "--who", "web-owner@example.com"],
+                             capture_output=True, text=True, timeout=30)
+        check("safeguardctl ack: done, with a warning that it is not on disk yet",
+              ack.returncode == 0 and "warning: the journal cannot be written" in ack.stdout
+              and "No space left on device" in ack.stdout, (ack.returncode, ack.stdout, ack.stderr))
+        time.sleep(2.5)  # a few windows and notifier passes, still full
+        text = log.read_text()
+        check("while full: each failure logged once, not per window",
+              len(error_lines(text, "retried at each window until the journal")) == 1
+              and len(error_lines(text, "retried at each window until stored")) == 1
+              and "still cannot write" not in text and not relay.received, text[-1200:])
+
+        disk.free()
+        def journal_has(*kinds):
+            records = journal_records(state / "incidents.journal")
+            return records is not None and set(kinds) <= journal_kinds(records)
+
+        caught_up = wait_for(lambda: metric(http_port, "safeguard_incident_journal_behind") == 0
+                             and metric(http_port, "safeguard_messages_unstored") == 0 and relay.received
+                             and journal_has("acknowledged", "notification_sent"), 20)
+        text = log.read_text()
+        check("space again: the journal and the outbox catch up within seconds, the e-mails go out",
+              caught_up, (len(relay.received), text[-800:]))
+        check("the recoveries logged once each",
+              len(error_lines(text, "written again: nothing lost")) == 1
+              and len(error_lines(text, "stored again: nothing lost")) == 1, text[-1200:])
+        records = journal_records(state / "incidents.journal")
+        check("the journal: whole, with the acknowledgement and the delivery",
+              records is not None and {"acknowledged", "notification_sent"} <= journal_kinds(records),
+              records and journal_kinds(records))
+
+        # Full again, and the daemon is stopped before it could write.
+        check("the disk is full again", disk.fill())
+        behind = wait_for(lambda: (metric(http_port, "safeguard_incident_journal_behind") or 0) > 0, 20)
+        check("the windows' updates are held again", behind)
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            rc = daemon.wait(60)
+        except subprocess.TimeoutExpired:
+            rc = None
+        text = log.read_text()
+        lost = error_lines(text, "never reached the disk and is lost")
+        check("SIGTERM while full: the loss named (state directory, changes), exit status 1",
+              rc == 1 and len(lost) == 1 and f"state directory {state}" in lost[0] and "not in the journal" in lost[0],
+              (rc, lost or text[-800:]))
+        rep = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
+        c = rep.get("runtime", {}).get("incidents", {})
+        ids = [email.message_from_bytes(b)["Message-ID"] for _, b in relay.received]
+        check("every requested e-mail arrived, none twice",
+              ids and len(set(ids)) == len(ids) == c.get("messages_queued") == c.get("messages_sent")
+              and all(n["sent"] for i in rep["incidents"] for n in i["notifications"]), (ids, c))
+    finally:
+        if daemon and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        relay.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--safeguard", default=str(ROOT / "build" / "app" / "safeguard" / "safeguard"))
+    ap.add_argument("--safeguardctl", default=str(ROOT / "build" / "app" / "safeguardctl" / "safeguardctl"))
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
     base = tempfile.mkdtemp(prefix="sg-diskfull-")
@@ -370,6 +505,12 @@ def main():
                 check(f"{scenario.__name__} ran", False, repr(e))
             finally:
                 disk.free()
+        try:
+            scenario_live(base, args.safeguard, args.safeguardctl, caps, disk)
+        except Exception as e:
+            check("scenario_live ran", False, repr(e))
+        finally:
+            disk.free()
     finally:
         if args.keep and disk.mounted:
             shutil.copytree(disk.path, Path(base) / "disk-copy", ignore=shutil.ignore_patterns("filler"))
