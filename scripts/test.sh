@@ -3,7 +3,8 @@
 # runs every Catch2 unit test binary, the notification end-to-end test
 # (test/notify/run_smtp.py), the incident workflow end to end
 # (test/incident/run_workflow.py), the faults of a running appliance
-# (test/fault/run_faults.py), every pcap case, the control socket end to
+# (test/fault/run_faults.py) and of its state directory (test/fault/run_disk_full.py),
+# every pcap case, the control socket end to
 # end (test/control/run_control.py) and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
 # (totals). Exits non-zero if anything failed.
