@@ -3,7 +3,8 @@
 # runs every Catch2 unit test binary, the notification end-to-end test
 # (test/notify/run_smtp.py), the incident workflow end to end
 # (test/incident/run_workflow.py), the faults of a running appliance
-# (test/fault/run_faults.py), every pcap case, the control socket end to
+# (test/fault/run_faults.py) and of its state directory (test/fault/run_disk_full.py),
+# every pcap case, the control socket end to
 # end (test/control/run_control.py) and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
 # (totals). Exits non-zero if anything failed.
@@ -80,6 +81,9 @@ run_suite "notify" "notify e2e" /usr/bin/python3 test/notify/run_smtp.py --tool 
 run_suite "incident workflow" "incident workflow" /usr/bin/python3 test/incident/run_workflow.py --safeguard "$safeguard"
 # Faults: reporter stall, mempool exhausted, flow table full, kill -9 at random moments.
 run_suite "faults" "faults" /usr/bin/python3 test/fault/run_faults.py --safeguard "$safeguard" \
+    --safeguardctl "$build/app/safeguardctl/safeguardctl"
+# Faults: the state directory's disk full or unwritable (a small tmpfs; needs root, else skipped).
+run_suite "disk full" "disk full" /usr/bin/python3 test/fault/run_disk_full.py --safeguard "$safeguard" \
     --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # suricata-verify: Suricata's own regression cases, counts per signature.
 run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"

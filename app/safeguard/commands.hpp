@@ -11,7 +11,8 @@ namespace sg::app {
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // the run itself failed
+inline constexpr int kExitFailure = 1;   // the run itself failed; or it ended with incident state that
+                                         // never reached the state directory (disk full), even when interrupted
 inline constexpr int kExitBadInput = 2;  // bad arguments, config or capture
 inline constexpr int kExitInterrupted = 130; // replay stopped by SIGINT/SIGTERM (report written)
 

@@ -409,16 +409,23 @@ void DaemonControl::register_commands() {
             auto r = desk->act(a);
             if (!r) return r.error();
             const Nanos now = desk->now();
+            json out;
             if (a.action == "exception") {
                 const IncidentException* ex = desk->manager().find_exception(*r);
-                return json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
-            }
-            if (a.action == "remove_exception") {
+                out = json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+            } else if (a.action == "remove_exception") {
                 const IncidentException* ex = desk->manager().find_exception(a.exception);
-                return json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+                out = json{{"exception", ex ? exception_row(*ex, now) : json(nullptr)}};
+            } else {
+                const Incident* inc = desk->manager().find(a.incident);
+                out = json{{"incident", inc ? incident_row(*inc, now) : json(nullptr)}};
             }
-            const Incident* inc = desk->manager().find(a.incident);
-            return json{{"incident", inc ? incident_row(*inc, now) : json(nullptr)}};
+            // Done, but not on disk yet: the operator should know.
+            if (const IncidentManager& m = desk->manager(); m.journal_behind() > 0)
+                out["warning"] = fmt::format("the journal cannot be written ({}): this change is held in memory "
+                                             "with {} other(s) and retried at each window; lost if the daemon "
+                                             "stops first", m.journal_error(), m.journal_behind() - 1);
+            return out;
         });
     };
     auto incident_action = [act](const char* action, bool needs_reason) {
@@ -913,15 +920,17 @@ std::string DaemonControl::metrics() {
                                  IncidentState::deactivated, IncidentState::reactivated})
             states[state_name(st)] = 0;
         uint64_t exceptions = 0, blocked = 0;
+        json counters = json::object();
         if (const respond::IncidentDesk* desk = r.incidents()) {
             for (const auto& [id, inc] : desk->manager().incidents()) ++states[state_name(inc.state)];
             for (const auto& [id, ex] : desk->manager().exceptions()) exceptions += ex.active(desk->now());
             blocked = desk->manager().deactivated_deployments().size();
+            counters = desk->counters_json();
         }
         json a = json::array();
         for (const auto& [key, n] : attributions) a.push_back({key.first, key.second, n});
         return json{{"alerts", by_class}, {"attributions", a}, {"incidents", states}, {"exceptions", exceptions},
-                    {"blocked", blocked}, {"desk", r.incidents() != nullptr}};
+                    {"blocked", blocked}, {"desk", r.incidents() != nullptr}, {"counters", counters}};
     });
     if (part) {
         const json& j = *part;
@@ -940,6 +949,20 @@ std::string DaemonControl::metrics() {
             m.single("safeguard_exceptions_active", "gauge", "Exceptions in force.", j["exceptions"].get<uint64_t>());
             m.single("safeguard_deployments_deactivated", "gauge", "Deployments on the blocklist.",
                      j["blocked"].get<uint64_t>());
+            // The state directory's health (disk full, read-only): what waits in memory.
+            const json& c = j["counters"];
+            m.single("safeguard_incident_journal_errors_total", "counter",
+                     "Incident journal writes that failed (appends and catch-up snapshots).",
+                     c.value("journal_errors", uint64_t(0)));
+            m.single("safeguard_incident_journal_behind", "gauge",
+                     "Incident changes held in memory only, retried until the journal takes them.",
+                     c.value("journal_behind", uint64_t(0)));
+            m.single("safeguard_outbox_store_errors_total", "counter", "Attempts to store an e-mail in the outbox that failed.",
+                     c.value("outbox_errors", uint64_t(0)));
+            m.single("safeguard_messages_unstored", "gauge", "E-mails held in memory until the outbox can store them.",
+                     c.value("messages_unstored", uint64_t(0)));
+            m.single("safeguard_evidence_errors_total", "counter", "Evidence packets that could not be written.",
+                     c.value("evidence_errors", uint64_t(0)));
         }
     }
     m.single("safeguard_rule_matches_total", "counter", "Rule matches the workers sent to the reporter.", t.alerts);

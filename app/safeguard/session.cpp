@@ -262,6 +262,9 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         ctx.rules_reload_errors = reloader.errors();
         ctx.rules_versions_freed = p.rules_versions_freed();
         if (ctx.interrupted) rc = kExitInterrupted;
+        // Incident changes or e-mails that never reached the state directory
+        // (the desk named them in its last error): not a clean end.
+        if (reporter.incidents() && reporter.incidents()->state_lost()) rc = kExitFailure;
         const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
         fmt::print("{}", human_summary(report));
         if (eve) {

@@ -256,6 +256,12 @@ std::string format_exceptions(const json& rows) {
 } // namespace
 
 std::string format_result(const std::string& command, const json& r) {
+    // Done, with something the operator must know (e.g. not on disk yet).
+    if (r.is_object() && r.contains("warning") && r["warning"].is_string()) {
+        json rest = r;
+        rest.erase("warning");
+        return format_result(command, rest) + fmt::format("warning: {}\n", r["warning"].get<std::string>());
+    }
     if (command == "status") return format_status(r);
     if (command == "stats") return format_stats(r);
     if (command == "posture") return format_posture(r);

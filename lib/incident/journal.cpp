@@ -87,7 +87,11 @@ Result<> replace_file(const std::string& dir, const std::string& path,
         ::unlink(tmp.c_str());
         return ok;
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("cannot rename over", path);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return sys_error("cannot rename over", path, err);
+    }
     return fsync_dir(dir);
 }
 
@@ -113,6 +117,8 @@ std::string journal_record(const nlohmann::json& payload) {
 Result<std::unique_ptr<Journal>> Journal::open(
     const std::string& dir, const std::function<Result<>(const nlohmann::json&)>& apply) {
     std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+        return make_error(fmt::format("{}: not a directory", dir));
     std::filesystem::create_directories(dir, ec);
     if (ec) return make_error(fmt::format("{}: cannot create directory: {}", dir, ec.message()));
     const std::string path = (std::filesystem::path(dir) / kFileName).string();

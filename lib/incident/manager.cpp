@@ -139,7 +139,15 @@ std::vector<nlohmann::json> IncidentManager::snapshot() const {
 
 Result<> IncidentManager::commit(Change& c) {
     for (auto& e : c.events) pending_events_.push_back(std::move(e));
-    if (!journal_ || (c.incidents.empty() && c.exceptions.empty())) return {};
+    if (!journal_) return {};
+    const bool changed = !c.incidents.empty() || !c.exceptions.empty();
+    if (behind_) {
+        // An append now would leave a gap: only a snapshot brings the journal back.
+        if (changed) ++behind_;
+        catch_up();
+        return {};
+    }
+    if (!changed) return {};
     nlohmann::json record = {
         {"v", 1},
         {"next", {{"incident", next_incident_}, {"exception", next_exception_}, {"event", next_event_}}},
@@ -148,17 +156,58 @@ Result<> IncidentManager::commit(Change& c) {
     for (IncidentId id : c.incidents) record["incidents"].push_back(to_record(incidents_.at(id)));
     for (ExceptionId id : c.exceptions) record["exceptions"].push_back(to_record(exceptions_.at(id)));
     if (auto ok = journal_->append(record); !ok) {
-        log::error("incident journal: {} (the change is in memory only)", ok.error().message);
-        return ok;
+        ++journal_errors_;
+        behind_ = 1;
+        journal_error_ = ok.error().message;
+        log::error("incident journal: {}; 1 change held in memory, retried at each window until the "
+                   "journal can be written (nothing is lost unless the process ends first)",
+                   journal_error_);
+        return {};
     }
     // A snapshot near the bound would be rewritten on every change: wait
     // until the journal is twice the last snapshot.
-    if (journal_->size() > std::max(options_.compact_bytes, 2 * snapshot_bytes_)) return compact();
+    if (journal_->size() > std::max(options_.compact_bytes, 2 * snapshot_bytes_)) {
+        // The change is appended: a failed compaction loses nothing, it waits.
+        if (auto ok = compact(); !ok) {
+            if (!compact_failing_) log::warn("incident journal: cannot compact: {} (retried at the next change)",
+                                             ok.error().message);
+            compact_failing_ = true;
+        } else {
+            compact_failing_ = false;
+        }
+    }
     return {};
+}
+
+bool IncidentManager::catch_up() {
+    if (!behind_) return true;
+    if (auto ok = journal_->rewrite(snapshot()); !ok) {
+        ++journal_errors_;
+        // The same failure again is not news (the snapshot's temp file is
+        // another path, the same reason); a different reason is.
+        const auto reason = [](const std::string& m) { return m.substr(m.rfind(": ") + 1); };
+        if (reason(ok.error().message) != reason(journal_error_))
+            log::error("incident journal: still cannot write: {}; {} changes held in memory, retried at each window",
+                       ok.error().message, behind_);
+        journal_error_ = ok.error().message;
+        return false;
+    }
+    snapshot_bytes_ = journal_->size();
+    log::warn("incident journal: {} written again: nothing lost ({} changes held in memory are on disk)",
+              journal_->path(), behind_);
+    behind_ = 0;
+    journal_error_.clear();
+    return true;
+}
+
+Result<> IncidentManager::sync_journal() {
+    if (!journal_ || catch_up()) return {};
+    return make_error(fmt::format("{}: {} changes not written: {}", journal_->path(), behind_, journal_error_));
 }
 
 Result<> IncidentManager::compact() {
     if (!journal_) return {};
+    if (behind_) return sync_journal();
     if (auto ok = journal_->rewrite(snapshot()); !ok) return ok;
     snapshot_bytes_ = journal_->size();
     return {};

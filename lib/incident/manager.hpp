@@ -6,6 +6,13 @@
 // the journal (journal.hpp) and fsync'd before the call returns, so that a
 // restart rebuilds the same state.
 //
+// When the journal cannot be written (disk full, read-only, I/O error) the
+// change still takes effect, in memory: the manager is then "behind" the
+// journal. Every later commit and every tick retries by writing the whole
+// state as a snapshot (Journal::rewrite), until one succeeds; the first
+// failure and the recovery are logged once each. journal_behind() counts the
+// changes that are in memory only (0: the journal has everything).
+//
 // Thread: single-threaded. The reporter thread creates and owns it and makes
 // every call; the control thread's commands reach it as messages to the
 // reporter. Not for workers: it allocates, formats and does file I/O.
@@ -112,6 +119,15 @@ public:
 
     // The journal's size in bytes (0 in memory); rewritten by compact().
     uint64_t journal_bytes() const;
+    // Failed journal writes (appends, and snapshots while catching up).
+    uint64_t journal_errors() const { return journal_errors_; }
+    // Changes in memory only, waiting for the journal to be writable again.
+    uint64_t journal_behind() const { return behind_; }
+    // The latest write error while behind ("" when the journal is complete).
+    const std::string& journal_error() const { return journal_error_; }
+    // Catches up now when behind (a snapshot); an error when it still cannot.
+    Result<> sync_journal();
+    const std::string& state_dir() const { return options_.state_dir; }
     // Snapshot + new journal, atomically (done by itself past compact_bytes).
     Result<> compact();
     // What open() had to cut off a damaged journal ("" when nothing).
@@ -134,7 +150,11 @@ private:
     void except(Incident& inc, const IncidentException& ex, Change& c, Nanos now,
                 const std::string& who);
     Result<Incident*> actionable(IncidentId id, const char* action);
+    // Journals the change. A write the disk refuses leaves the change in
+    // memory and the manager behind (logged, counted, retried): the caller's
+    // change took effect all the same, so that is not an error to it.
     Result<> commit(Change& c);
+    bool catch_up();
     Result<> apply_record(const nlohmann::json& record);
     std::vector<nlohmann::json> snapshot() const;
 
@@ -147,6 +167,10 @@ private:
     ExceptionId next_exception_ = 1;
     uint64_t next_event_ = 1;
     uint64_t snapshot_bytes_ = 0;  // journal size after the last compaction
+    uint64_t behind_ = 0;          // changes not in the journal (see journal_behind())
+    uint64_t journal_errors_ = 0;
+    std::string journal_error_;    // the latest failure while behind
+    bool compact_failing_ = false; // a compaction failed (logged once until one works)
     std::vector<Event> pending_events_;
 };
 

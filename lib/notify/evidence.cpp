@@ -1,6 +1,7 @@
 #include "notify/evidence.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +15,7 @@ struct EvidenceWriter::File {
     pcap_t* dead = nullptr;
     pcap_dumper_t* dumper = nullptr;
     uint32_t count = 0;
+    long good = 0;  // bytes of whole packets on disk: a failed write is cut back to here
 
     void finish() {
         if (dumper) pcap_dump_close(dumper);
@@ -84,8 +86,14 @@ Result<EvidenceWriter::File*> EvidenceWriter::file_for(uint64_t incident_id) {
         if (!f->dead) return make_error(fmt::format("{}: libpcap: cannot create a capture handle", p));
         f->dumper = existing ? pcap_dump_open_append(f->dead, p.c_str()) : pcap_dump_open(f->dead, p.c_str());
         if (!f->dumper) return make_error(fmt::format("{}: cannot write: {}", p, pcap_geterr(f->dead)));
-        if (pcap_dump_flush(f->dumper) != 0)
-            return make_error(fmt::format("{}: cannot write: {}", p, std::strerror(errno)));
+        if (pcap_dump_flush(f->dumper) != 0) {
+            // A disk that is full: no half header left behind for the next try.
+            const int err = errno;
+            f->finish();
+            if (!existing) ::unlink(p.c_str());
+            return make_error(fmt::format("{}: cannot write: {}", p, std::strerror(err)));
+        }
+        f->good = pcap_dump_ftell(f->dumper);
     }
     return open_.emplace(incident_id, std::move(f)).first->second.get();
 }
@@ -102,8 +110,17 @@ Result<bool> EvidenceWriter::add(uint64_t incident_id, Nanos timestamp, std::spa
     h.len = uint32_t(frame.size());
     h.caplen = std::min<uint32_t>(h.len, snaplen_);
     pcap_dump(reinterpret_cast<u_char*>(file.dumper), &h, frame.data());
-    if (pcap_dump_flush(file.dumper) != 0)
-        return make_error(fmt::format("{}: cannot write: {}", path(incident_id), std::strerror(errno)));
+    if (pcap_dump_flush(file.dumper) != 0) {
+        // Cut the torn packet off, so that the capture stays readable and a
+        // later add (the disk has room again) appends after the last whole one.
+        const int err = errno;
+        const long keep = file.good;
+        const std::string p = path(incident_id);
+        open_.erase(incident_id);
+        if (::truncate(p.c_str(), off_t(keep)) != 0 && keep == 0) ::unlink(p.c_str());
+        return make_error(fmt::format("{}: cannot write: {}", p, std::strerror(err)));
+    }
+    file.good = pcap_dump_ftell(file.dumper);
     ++file.count;
     if (file.count >= max_packets_) file.finish();  // full: no file handle held for it
     return true;

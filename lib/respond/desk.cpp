@@ -51,8 +51,13 @@ Result<std::unique_ptr<IncidentDesk>> IncidentDesk::open(DeskOptions options, co
     io.policy = o.policy;
     io.deployments = o.deployments;
     io.state_dir = o.state_dir;
+    // A state directory that cannot be used at start stops the start: the
+    // error names it (the file and the reason follow).
+    const auto unusable = [&](const Error& e) {
+        return make_error(fmt::format("state directory {} cannot be used: {}", o.state_dir, e.message));
+    };
     auto manager = IncidentManager::open(io);
-    if (!manager) return manager.error();
+    if (!manager) return o.state_dir.empty() ? manager.error() : unusable(manager.error());
     d->manager_ = std::move(*manager);
     if (const std::string w = d->manager_->recovery_warning(); !w.empty()) log::warn("incident journal: {}", w);
     if (!o.state_dir.empty()) {
@@ -63,11 +68,11 @@ Result<std::unique_ptr<IncidentDesk>> IncidentDesk::open(DeskOptions options, co
                 return make_error("notify.smtp_url is not set");
             };
         auto outbox = notify::Outbox::open(o.state_dir, std::move(sender), o.backoff);
-        if (!outbox) return outbox.error();
+        if (!outbox) return unusable(outbox.error());
         d->outbox_.emplace(std::move(*outbox));
         if (o.policy.evidence_packets) {
             auto evidence = notify::EvidenceWriter::open(o.state_dir, o.policy.evidence_packets);
-            if (!evidence) return evidence.error();
+            if (!evidence) return unusable(evidence.error());
             d->evidence_.emplace(std::move(*evidence));
         }
     }
@@ -95,9 +100,11 @@ Result<std::unique_ptr<IncidentDesk>> IncidentDesk::open(DeskOptions options, co
             if (!inc) continue;
             auto m = d->compose_for(*inc, n.role, n.deployment, n.recipient, n.requested_at);
             if (!m) return make_error(fmt::format("incident {}: {}", n.incident, m.error().message));
-            if (auto ok = d->outbox_->enqueue(*m); !ok) return ok.error();
             ++d->counters_.messages_queued;
+            // A full disk at start: held, and stored by the notifier once it can.
+            d->unstored_.push_back(std::move(*m));
         }
+        if (!d->unstored_.empty()) d->store_unstored();
     }
     return d;
 }
@@ -114,6 +121,7 @@ void IncidentDesk::start() {
         // everything pending at once (a restart often follows a fix).
         notifier_ = std::make_unique<Background>(
             [this] {
+                if (!unstored_.empty()) store_unstored();
                 const Nanos now = first_pass_ ? std::numeric_limits<Nanos>::max() : notify::wall_now();
                 first_pass_ = false;
                 const auto due = outbox_->next_due();
@@ -178,6 +186,9 @@ void IncidentDesk::on_window(Nanos start, Nanos end, Nanos quiet_until,
         if (*id) seen.insert(manager_->find(*id)->key);
     }
     note_journal(manager_->tick(end, seen), "a tick");
+    // Replay: e-mails the outbox refused are tried again at each window
+    // (live, the notifier's own pass does it every second).
+    if (options_.replay && notifier_ && unstored_count_.load() > 0) notifier_->flush();
     process_events();
     // Actions due in the quiet gap before the next window's first packet.
     if (quiet_until > end) {
@@ -295,9 +306,11 @@ void IncidentDesk::write_eve(const Event& e) {
     std::fputc('\n', eve_);
 }
 
+// The manager holds and retries what the disk refused (it logs and counts
+// that itself): what is left here is a refusal, e.g. a result for an
+// incident that is gone.
 void IncidentDesk::note_journal(const Result<>& r, const char* what) {
     if (r) return;
-    ++counters_.journal_errors;
     log::error("incident journal: {}: {}", what, r.error().message);
 }
 
@@ -316,11 +329,37 @@ void IncidentDesk::request_notification(const Incident& inc, const Event& e) {
     }
     awaiting_[m->id] = {inc.id, role, recipient};
     ++counters_.messages_queued;
-    notifier_->post([this, msg = std::move(*m)] {
-        if (auto ok = outbox_->enqueue(msg); !ok)
-            log::error("outbox: cannot store the e-mail {}: {} (the incident keeps it requested)", msg.id,
-                       ok.error().message);
+    notifier_->post([this, msg = std::move(*m)]() mutable {
+        unstored_.push_back(std::move(msg));
+        store_unstored();
     });
+}
+
+void IncidentDesk::store_unstored() {
+    size_t stored = 0;
+    std::string error;
+    // In order; the first failure ends the pass (the disk is still full).
+    while (!unstored_.empty()) {
+        const notify::Message& m = unstored_.front();
+        if (auto ok = outbox_->enqueue(m); !ok) {
+            error = fmt::format("cannot store the e-mail {}: {}", m.id, ok.error().message);
+            break;
+        }
+        unstored_.erase(unstored_.begin());
+        ++stored;
+    }
+    unstored_count_.store(unstored_.size());
+    if (!error.empty()) {
+        store_errors_.fetch_add(1);
+        if (!store_failing_)
+            log::error("outbox {}: {}; {} e-mail(s) held in memory, retried at each window until stored",
+                       outbox_->dir(), error, unstored_.size());
+        store_failing_ = true;
+    } else if (store_failing_) {
+        store_failing_ = false;
+        log::warn("outbox {}: stored again: nothing lost ({} e-mail(s) held in memory are in the outbox)",
+                  outbox_->dir(), stored);
+    }
 }
 
 Result<notify::Message> IncidentDesk::compose_for(const Incident& inc, Role role, const std::string& deployment,
@@ -438,6 +477,27 @@ void IncidentDesk::finish() {
     collect_results();
     // What the last results changed goes to eve; nothing is posted any more.
     for (const Event& e : manager_->drain_events()) write_eve(e);
+    // The last chance for what the disk refused (the notifier is stopped:
+    // its held e-mails are this thread's now).
+    const auto journal = manager_->sync_journal();
+    if (outbox_ && !unstored_.empty()) store_unstored();
+    if (!state_lost()) return;
+    std::vector<std::string> lost;
+    if (!journal)
+        lost.push_back(fmt::format("{} incident change(s) not in the journal (the last error: {}); a restart "
+                                   "will not know them", manager_->journal_behind(), manager_->journal_error()));
+    if (!unstored_.empty()) {
+        std::vector<std::string> ids;
+        for (const notify::Message& m : unstored_) ids.push_back(m.id);
+        lost.push_back(fmt::format("{} e-mail(s) not in the outbox ({}), never sent unless a restart requests "
+                                   "them again", unstored_.size(), fmt::join(ids, ", ")));
+    }
+    log::error("state directory {}: the process ends with state that never reached the disk and is lost: {}",
+               options_.state_dir, fmt::join(lost, "; "));
+}
+
+bool IncidentDesk::state_lost() const {
+    return manager_->journal_behind() > 0 || unstored_count_.load() > 0;
 }
 
 // --- enforcement --------------------------------------------------------------
@@ -490,9 +550,19 @@ void IncidentDesk::on_evidence(const EvidenceRecord& r, const std::string& bytes
     }
     auto written = evidence_->add(r.incident, r.ts, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
     if (!written) {
-        ++counters_.evidence_skipped;
-        log::error("evidence of incident {}: {}", r.incident, written.error().message);
+        // Skipped, not fatal: the capture stays readable and later packets
+        // are added once the disk takes them.
+        ++counters_.evidence_errors;
+        if (!evidence_failing_)
+            log::error("evidence of incident {}: {} (packets skipped and counted until it can be written)",
+                       r.incident, written.error().message);
+        evidence_failing_ = true;
         return;
+    }
+    if (evidence_failing_) {
+        evidence_failing_ = false;
+        log::warn("evidence of incident {}: written again ({} packets could not be written)", r.incident,
+                  counters_.evidence_errors);
     }
     if (!*written) {
         ++counters_.evidence_skipped;
@@ -536,10 +606,14 @@ nlohmann::json IncidentDesk::counters_json() const {
             {"hook_failures", c.hook_failures},
             {"evidence_packets", c.evidence_packets},
             {"evidence_skipped", c.evidence_skipped},
+            {"evidence_errors", c.evidence_errors},
             {"actions_applied", c.actions_applied},
             {"actions_refused", c.actions_refused},
-            {"journal_errors", c.journal_errors},
+            {"journal_errors", manager_->journal_errors()},
+            {"journal_behind", manager_->journal_behind()},
             {"journal_bytes", manager_->journal_bytes()},
+            {"outbox_errors", store_errors_.load()},
+            {"messages_unstored", unstored_count_.load()},
             {"enforcement_versions", c.blocklist_versions},
             {"blocked_deployments", blocked_}};
 }

@@ -17,9 +17,20 @@
 // Without a state directory (a replay that names none) the workflow runs in
 // memory: incidents are reported, but nothing is sent, written or run.
 //
+// A state directory that stops taking writes (disk full, read-only, I/O
+// errors) loses nothing while the process runs: the manager holds the
+// changes the journal refused and retries (IncidentManager); an e-mail the
+// outbox cannot store stays with the notifier thread and is stored again at
+// each of its passes (every second live, every window in replay); evidence
+// packets that cannot be written are skipped and counted. Each is logged once
+// when it starts failing and once when it works again. finish() names what
+// would be lost if the process ended still behind (counters_json():
+// journal_behind, messages_unstored), and the daemon exits with status 1.
+//
 // Thread: open(), set_*(), start() on the control side; everything else on
 // the reporter thread. The notifier and hook threads are internal.
 
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -67,9 +78,9 @@ struct DeskCounters {
     uint64_t hook_failures = 0;           // non-zero exit, killed, timed out, not started
     uint64_t evidence_packets = 0;        // written to evidence captures
     uint64_t evidence_skipped = 0;        // not Ethernet, or past N
+    uint64_t evidence_errors = 0;         // packets the evidence capture could not take (disk)
     uint64_t actions_applied = 0;         // scripted actions (replay)
     uint64_t actions_refused = 0;
-    uint64_t journal_errors = 0;          // changes that could not be written (kept in memory)
     uint64_t blocklist_versions = 0;      // blocklist/evidence watch versions published
 };
 
@@ -103,8 +114,12 @@ public:
     // Live: picks up deliveries and hook results.
     void poll();
     // End of the run: one last delivery attempt for what is due, results
-    // recorded, threads stopped.
+    // recorded, threads stopped; one last try to write what the journal and
+    // the outbox refused, and an error naming the state directory and what
+    // is lost when that fails too (state_lost()).
     void finish();
+    // After finish(): incident changes or e-mails that never reached the disk.
+    bool state_lost() const;
 
     // Control socket: an owner's or operator's action (ScriptedAction's
     // fields; `at` is ignored) now, at the latest window's time; what it
@@ -147,6 +162,8 @@ private:
     EndpointSelector selector(const Endpoint& end, const std::set<std::string>& hosts) const;
     void write_eve(const Event& e);
     void note_journal(const Result<>& r, const char* what);
+    // Notifier thread: stores the held e-mails in order, until one fails.
+    void store_unstored();
 
     DeskOptions options_;
     const Ownership& ownership_;
@@ -171,6 +188,13 @@ private:
     std::vector<std::string> delivered_;
     uint64_t failures_ = 0;
     std::vector<HookDone> hook_results_;
+    // The notifier thread's (open() before start()): e-mails the outbox could
+    // not store yet, in the order they were requested.
+    std::vector<notify::Message> unstored_;
+    bool store_failing_ = false;                       // logged; the next success is logged too
+    std::atomic<uint64_t> unstored_count_{0};          // unstored_.size(), for the reporter
+    std::atomic<uint64_t> store_errors_{0};            // failed attempts to store an e-mail
+    bool evidence_failing_ = false;
     DeskCounters counters_;
 };
 

@@ -531,6 +531,10 @@ metrics:
               value("safeguard_incidents", state="reactivated") == 1 and value("safeguard_rules_generation") == 2
               and value("safeguard_ring_used", ring="record", worker="0") is not None
               and (value("safeguard_mempool_mbufs_in_use") or 0) > 0 and (value("safeguard_mempool_mbufs") or 0) > 0)
+        check("/metrics: the state directory's health (nothing held back in memory)",
+              value("safeguard_incident_journal_behind") == 0 and value("safeguard_messages_unstored") == 0
+              and value("safeguard_incident_journal_errors") == 0 and value("safeguard_outbox_store_errors") == 0
+              and value("safeguard_evidence_errors") == 0, ", ".join(sorted(families))[:400])
 
         # --- the dashboard in a headless browser -------------------------------------------------
         api = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/dashboard", timeout=10).read())

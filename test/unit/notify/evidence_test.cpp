@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "../disk_full.hpp"
 #include "../temp_dir.hpp"
 
 using sg::notify::EvidenceWriter;
@@ -104,4 +105,34 @@ TEST_CASE("evidence: the snap length cuts long frames, 0 packets writes nothing,
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().message.find("expected a directory") != std::string::npos);
     CHECK_FALSE(EvidenceWriter::open(dir.path.string(), 10, 10).ok());
+}
+
+TEST_CASE("evidence: a write the disk refuses is an error; the capture stays whole and goes on once there is room") {
+    TempDir dir;
+    auto w = EvidenceWriter::open(dir.path.string(), 5);
+    REQUIRE(w.ok());
+    REQUIRE(w->add(42, kT, frame(1)).ok());
+    {
+        sg::test::DiskFull full;
+        const auto r = w->add(42, kT + sg::kNsPerMs, frame(2));
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().message.find(w->path(42)) != std::string::npos);
+        CHECK(r.error().message.find("File too large") != std::string::npos);
+        // A new incident's capture: no header-only or empty file left behind.
+        REQUIRE_FALSE(w->add(43, kT, frame(3)).ok());
+        CHECK_FALSE(std::filesystem::exists(w->path(43)));
+    }
+    // The torn packet was cut off: the capture reads, with the packet before.
+    CHECK(read_pcap(w->path(42)).size() == 1);
+    CHECK(w->count(42) == 1);
+    // Room again: the packets go on after the last whole one.
+    REQUIRE(w->add(42, kT + 2 * sg::kNsPerMs, frame(4)).ok());
+    REQUIRE(w->add(43, kT, frame(5)).ok());
+    w->close(42);
+    w->close(43);
+    const auto pkts = read_pcap(w->path(42));
+    REQUIRE(pkts.size() == 2);
+    CHECK(pkts[0].data == frame(1));
+    CHECK(pkts[1].data == frame(4));
+    CHECK(read_pcap(w->path(43)).size() == 1);
 }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "../notify/mime.hpp"
+#include "../disk_full.hpp"
 #include "../temp_dir.hpp"
 
 using namespace sg;
@@ -651,4 +652,71 @@ TEST_CASE("desk: without a state directory incidents are reported, but nothing i
     CHECK(contains(w.eve.kinds(), "notify_requested"));
     CHECK(desk->counters().messages_queued == 0);
     desk->finish();
+}
+
+TEST_CASE("desk: a full disk holds the journal's changes and the e-mail; both catch up when there is room") {
+    World w;
+    auto desk = w.open(w.options());
+    Attribution a = port_scan();
+    const fs::path outbox = fs::path(w.state_dir()) / "outbox";
+    {
+        sg::test::DiskFull full;
+        feed(*desk, a, 0);
+        const Incident& inc = only_incident(*desk);  // in memory
+        CHECK(inc.state == IncidentState::open);
+        CHECK(w.relay.tries() == 0);  // never stored, so never sent
+        auto c = desk->counters_json();
+        CHECK(c["journal_behind"].get<uint64_t>() >= 1);
+        CHECK(c["journal_errors"].get<uint64_t>() >= 1);
+        CHECK(c["messages_unstored"] == 1);
+        CHECK(c["outbox_errors"].get<uint64_t>() >= 1);
+        CHECK(count_files(outbox / "pending", ".eml") == 0);
+        CHECK(count_files(outbox / "pending", ".json") == 0);
+        // Retried at the next window, still full.
+        const uint64_t errors = c["outbox_errors"];
+        const uint64_t journal_errors = c["journal_errors"];
+        feed(*desk, a, 1);
+        c = desk->counters_json();
+        CHECK(c["outbox_errors"].get<uint64_t>() > errors);
+        CHECK(c["journal_errors"].get<uint64_t>() > journal_errors);
+        CHECK(c["messages_unstored"] == 1);
+    }
+    // Room again: the next window stores and delivers the e-mail, and the
+    // journal gets the whole state.
+    feed(*desk, a, 2);
+    CHECK(w.relay.delivered() == 1);
+    const Incident& inc = only_incident(*desk);
+    CHECK(inc.state == IncidentState::deadline_set);
+    REQUIRE(inc.notifications.size() == 1);
+    REQUIRE(inc.notifications[0].sent_at.has_value());
+    CHECK(*inc.notifications[0].sent_at == end_of(2));
+    auto c = desk->counters_json();
+    CHECK(c["journal_behind"] == 0);
+    CHECK(c["messages_unstored"] == 0);
+    CHECK(c["messages_sent"] == 1);
+    CHECK(count_files(outbox / "sent", ".eml") == 1);
+    desk->finish();
+    CHECK_FALSE(desk->state_lost());
+    const nlohmann::json history = desk->incidents_json();
+    desk.reset();
+
+    // A restart knows everything and sends nothing again.
+    auto again = w.open(w.options());
+    CHECK(again->incidents_json() == history);
+    again->finish();
+    CHECK(w.relay.delivered() == 1);
+}
+
+TEST_CASE("desk: a disk still full at the end: the loss is reported (state_lost)") {
+    World w;
+    auto desk = w.open(w.options());
+    Attribution a = port_scan();
+    sg::test::DiskFull full;
+    feed(*desk, a, 0);
+    desk->finish();
+    CHECK(desk->state_lost());
+    const auto c = desk->counters_json();
+    CHECK(c["journal_behind"].get<uint64_t>() >= 1);
+    CHECK(c["messages_unstored"] == 1);
+    CHECK(w.relay.tries() == 0);
 }
