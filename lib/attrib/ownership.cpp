@@ -109,7 +109,34 @@ Result<std::unique_ptr<Ownership>> Ownership::create(const std::vector<Deploymen
         }
     }
 
-    if (v4_rules > 0) {
+    if (v4_rules > 0 && v4_rules <= kMaxV4TablePrefixes) {
+        // Cut the IPv4 space at every prefix's first address and one past its
+        // last; within each piece the owner is constant: the longest prefix
+        // containing its first address (or 0.0.0.0/0's owner).
+        std::vector<uint64_t> cuts{0};
+        for (const Rule& r : rules) {
+            if (!r.prefix.is_v4() || r.prefix.length == 0) continue;
+            const uint64_t first = r.prefix.address.v4_host();
+            cuts.push_back(first);
+            cuts.push_back(first + (uint64_t(1) << (32 - r.prefix.length)));
+        }
+        std::sort(cuts.begin(), cuts.end());
+        cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+        for (const uint64_t cut : cuts) {
+            if (cut > UINT32_MAX) break;
+            const IpAddress a = IpAddress::from_v4_host(uint32_t(cut));
+            DeploymentId owner = own->default_v4_;
+            int best = 0;
+            for (const Rule& r : rules)
+                if (r.prefix.length > best && r.prefix.contains(a)) {
+                    best = r.prefix.length;
+                    owner = r.id;
+                }
+            if (!own->v4_owner_.empty() && own->v4_owner_.back() == owner) continue;
+            own->v4_first_.push_back(uint32_t(cut));
+            own->v4_owner_.push_back(owner);
+        }
+    } else if (v4_rules > 0) {
         const std::string lpm_name = base + "_v4";
         if (rte_lpm_find_existing(lpm_name.c_str()) != nullptr)
             return make_error(what + "name already in use in this process");
@@ -135,7 +162,7 @@ Result<std::unique_ptr<Ownership>> Ownership::create(const std::vector<Deploymen
     }
 
     for (const Rule& r : rules) {
-        if (r.prefix.length == 0) continue;
+        if (r.prefix.length == 0 || (r.prefix.is_v4() && own->v4_ == nullptr)) continue;
         const int rc = r.prefix.is_v4()
                            ? rte_lpm_add(own->v4_, r.prefix.address.v4_host(), r.prefix.length, r.id)
                            : rte_lpm6_add(own->v6_, r.prefix.address.bytes.data(), r.prefix.length, r.id);
@@ -147,9 +174,16 @@ Result<std::unique_ptr<Ownership>> Ownership::create(const std::vector<Deploymen
     return own;
 }
 
+DeploymentId Ownership::lookup_v4_ranges(uint32_t a) const {
+    // v4_first_[0] is 0, so the range holding `a` is the one before the first start above it.
+    const auto above = std::upper_bound(v4_first_.begin(), v4_first_.end(), a);
+    return v4_owner_[size_t(above - v4_first_.begin()) - 1];
+}
+
 DeploymentId Ownership::lookup(const IpAddress& a) const {
     uint32_t hop;
     if (a.is_v4()) {
+        if (!v4_first_.empty()) return lookup_v4_ranges(a.v4_host());
         if (v4_ != nullptr && rte_lpm_lookup(v4_, a.v4_host(), &hop) == 0) return DeploymentId(hop);
         return default_v4_;
     }
@@ -182,7 +216,9 @@ void Ownership::lookup_bulk(const IpAddress* a, DeploymentId* out, unsigned n) c
         }
         DeploymentId* chunk_out = out + start;
         if (n4 > 0) {
-            if (v4_ != nullptr) {
+            if (!v4_first_.empty()) {
+                for (unsigned i = 0; i < n4; ++i) chunk_out[v4_pos[i]] = lookup_v4_ranges(v4_ips[i]);
+            } else if (v4_ != nullptr) {
                 rte_lpm_lookup_bulk(v4_, v4_ips, v4_hops, n4);
                 for (unsigned i = 0; i < n4; ++i)
                     chunk_out[v4_pos[i]] = (v4_hops[i] & RTE_LPM_LOOKUP_SUCCESS)

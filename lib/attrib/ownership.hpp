@@ -3,7 +3,9 @@
 // relative to the protected address space.
 //
 // IPv4 addresses (stored v4-mapped in IpAddress) are looked up in an rte_lpm,
-// IPv6 addresses in an rte_lpm6; the next hop is the DeploymentId. Nested
+// or, with few IPv4 prefixes (the usual handful of protected networks), in a
+// small sorted table of address ranges; IPv6 addresses in an rte_lpm6; the
+// next hop is the DeploymentId. Nested
 // prefixes of different deployments are allowed and the longest prefix wins
 // (a /24 carved out of another deployment's /16 belongs to the /24's owner).
 // The two families are separate, as in Prefix::contains(): an IPv6 prefix
@@ -66,10 +68,15 @@ public:
     //
     // Memory (EAL heap): an rte_lpm's and an rte_lpm6's first-level table
     // are 64 MiB each (2^24 4-byte entries), plus small second-level groups;
-    // a table is created only when its family has a prefix longer than /0.
+    // a table is created only when its family has a prefix longer than /0,
+    // and the rte_lpm only for more than kMaxV4TablePrefixes such IPv4
+    // prefixes (fewer go into the range table, at most 2n + 1 ranges).
+    // Without hugepages every lookup of a new address in the rte_lpm's first
+    // level misses the cache and the TLB; the range table stays in cache.
     static Result<std::unique_ptr<Ownership>> create(const std::vector<Deployment>& deployments,
                                                      const char* name);
     static constexpr size_t kMaxNameLength = 16;
+    static constexpr size_t kMaxV4TablePrefixes = 127;
 
     ~Ownership();
     Ownership(const Ownership&) = delete;
@@ -79,7 +86,8 @@ public:
     // when none does.
     DeploymentId lookup(const IpAddress& a) const;
     // The same for a burst: out[i] = lookup(a[i]). Uses rte_lpm_lookup_bulk
-    // and rte_lpm6_lookup_bulk_func on the addresses of each family.
+    // (or the range table) and rte_lpm6_lookup_bulk_func on the addresses of
+    // each family.
     void lookup_bulk(const IpAddress* a, DeploymentId* out, unsigned n) const;
 
     // Direction of a packet from `src` to `dst`.
@@ -95,7 +103,14 @@ private:
     Ownership() = default;
 
     std::vector<Deployment> deployments_;
-    rte_lpm* v4_ = nullptr;   // null when no IPv4 prefix is longer than /0
+    DeploymentId lookup_v4_ranges(uint32_t a) const;
+
+    rte_lpm* v4_ = nullptr;   // null when no IPv4 prefix is longer than /0, or few are
+    // Few IPv4 prefixes: the IPv4 space cut into ranges of one owner each
+    // (longest prefix already resolved, /0 included): range i is
+    // [v4_first_[i], v4_first_[i + 1]), v4_first_[0] = 0. Empty otherwise.
+    std::vector<uint32_t> v4_first_;
+    std::vector<DeploymentId> v4_owner_;
     rte_lpm6* v6_ = nullptr;  // null when no IPv6 prefix is longer than /0
     // Owner of 0.0.0.0/0 and ::/0: an LPM cannot hold a depth-0 rule, so a
     // miss falls back to these.

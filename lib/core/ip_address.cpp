@@ -32,14 +32,24 @@ bool bit(const IpAddress& a, unsigned i) { return (a.bytes[i / 8] >> (7 - i % 8)
 } // namespace
 
 bool Prefix::contains(const IpAddress& a) const {
-    if (a.is_v4() != address.is_v4()) return false;
-    const unsigned base = family_base(address);
-    const unsigned total = base + length;
-    const unsigned full = total / 8;
-    if (std::memcmp(a.bytes.data(), address.bytes.data(), full) != 0) return false;
-    for (unsigned i = full * 8; i < total; ++i)
-        if (bit(a, i) != bit(address, i)) return false;
-    return true;
+    const bool v4 = address.is_v4();
+    if (a.is_v4() != v4) return false;
+    if (v4) {
+        // One masked compare of the 32-bit host-order values (length 0: mask 0).
+        const uint32_t mask = length == 0 ? 0 : ~uint32_t(0) << (32 - length);
+        return ((a.v4_host() ^ address.v4_host()) & mask) == 0;
+    }
+    // IPv6: the same on the two 64-bit halves, read big-endian.
+    const auto half = [](const IpAddress& x, unsigned i) {
+        uint64_t w = 0;
+        for (unsigned b = 0; b < 8; ++b) w = w << 8 | x.bytes[i * 8 + b];
+        return w;
+    };
+    const unsigned hi_bits = length > 64 ? 64 : length;
+    const unsigned lo_bits = length > 64 ? length - 64u : 0;
+    const uint64_t hi_mask = hi_bits == 0 ? 0 : ~uint64_t(0) << (64 - hi_bits);
+    const uint64_t lo_mask = lo_bits == 0 ? 0 : ~uint64_t(0) << (64 - lo_bits);
+    return ((half(a, 0) ^ half(address, 0)) & hi_mask) == 0 && ((half(a, 1) ^ half(address, 1)) & lo_mask) == 0;
 }
 
 std::string Prefix::to_string() const { return fmt::format("{}/{}", address.to_string(), length); }

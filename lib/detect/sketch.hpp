@@ -167,8 +167,9 @@ struct NoPayload {
 // Cost: add() is O(1) expected for the lookup (a linear-probing index of at
 // least 2K slots over the entries, load <= 1/2, deletion by backward shift,
 // so no tombstones) plus O(log K) to keep the minimum at the root of a
-// binary heap over the entries. Ties in count are broken by key bytes, in
-// the heap and in top(), so every result is deterministic.
+// binary heap over the entries (whose nodes carry each entry's count and
+// key, so sifting never reads the entries). Ties in count are broken by key
+// bytes, in the heap and in top(), so every result is deterministic.
 //
 // Key: trivially copyable, operator==, and equal keys have equal bytes (no
 // padding; add explicit padding fields if needed) since ties are broken by
@@ -194,7 +195,7 @@ public:
     bool full() const { return size_ == K; }
     uint64_t total() const { return total_; }
     // The smallest count once full (the bound on any key not kept), else 0.
-    uint64_t min_count() const { return full() ? entries_[heap_[0]].count : 0; }
+    uint64_t min_count() const { return full() ? heap_[0].count : 0; }
 
     // Counts `weight` for `key` and returns its payload for the caller to
     // update. A new key takes a free entry, or when full the minimum entry's
@@ -204,9 +205,12 @@ public:
         total_ += weight;
         unsigned slot = find_slot(key, hash);
         if (slots_[slot] != kEmpty) {
-            Entry& e = entries_[slots_[slot]];
+            const Index index = slots_[slot];
+            Entry& e = entries_[index];
             e.count += weight;
-            sift_down(pos_[slots_[slot]]);
+            const unsigned at = pos_[index];
+            heap_[at].count = e.count;
+            sift_down(at);
             return e.value;
         }
         // A new key: a free entry (a leaf of the heap, which may be the new
@@ -217,10 +221,9 @@ public:
         uint64_t inherited = 0;
         if (!replacing) {
             index = Index(size_++);
-            heap_place(size_ - 1, index);
         } else {
-            index = heap_[0];
-            inherited = entries_[index].count;
+            index = heap_[0].index;
+            inherited = heap_[0].count;
             erase_slot(find_slot(entries_[index].key, entries_[index].hash));
             slot = find_slot(key, hash); // the erase may have shifted the probe chain
         }
@@ -231,10 +234,13 @@ public:
         e.error = inherited;
         e.value.clear();
         slots_[slot] = index;
-        if (replacing)
+        if (replacing) {
+            heap_[0] = node_of(index); // pos_[index] is 0 already
             sift_down(0);
-        else
+        } else {
+            heap_place(size_ - 1, node_of(index));
             sift_up(size_ - 1);
+        }
         return e.value;
     }
 
@@ -294,6 +300,7 @@ public:
                 entries_[i].count *= 2;
                 entries_[i].error *= 2;
                 entries_[i].value.merge(Value(entries_[i].value));
+                heap_[i].count *= 2; // same order: every count doubles
             }
             total_ *= 2;
             return;
@@ -329,13 +336,14 @@ public:
                 const auto index = Index(size_++);
                 entries_[index] = candidate;
                 slots_[find_slot(candidate.key, candidate.hash)] = index;
-                heap_place(size_ - 1, index);
+                heap_place(size_ - 1, node_of(index));
                 sift_up(size_ - 1);
-            } else if (ranks_above(candidate, entries_[heap_[0]])) {
-                const Index index = heap_[0];
+            } else if (ranks_above(candidate, entries_[heap_[0].index])) {
+                const Index index = heap_[0].index;
                 erase_slot(find_slot(entries_[index].key, entries_[index].hash));
                 entries_[index] = candidate;
                 slots_[find_slot(candidate.key, candidate.hash)] = index;
+                heap_[0] = node_of(index);
                 sift_down(0);
             }
         }
@@ -356,10 +364,31 @@ private:
     static constexpr unsigned kSlotBits = std::countr_zero(kSlots);
     static constexpr unsigned kSlotMask = kSlots - 1;
 
+    // Key bytes in memcmp order, compared 8 bytes at a time as big-endian
+    // words (the keys here are 16-40 bytes; a libc memcmp call per heap
+    // comparison was a sizeable part of add()).
+    static bool key_before(const Key& a, const Key& b) {
+        const auto* pa = reinterpret_cast<const unsigned char*>(&a);
+        const auto* pb = reinterpret_cast<const unsigned char*>(&b);
+        size_t i = 0;
+        for (; i + 8 <= sizeof(Key); i += 8) {
+            uint64_t wa, wb;
+            std::memcpy(&wa, pa + i, 8);
+            std::memcpy(&wb, pb + i, 8);
+            if (wa != wb) {
+                if constexpr (std::endian::native == std::endian::little)
+                    return __builtin_bswap64(wa) < __builtin_bswap64(wb);
+                else
+                    return wa < wb;
+            }
+        }
+        return i < sizeof(Key) && std::memcmp(pa + i, pb + i, sizeof(Key) - i) < 0;
+    }
+
     // a before b in top(): heavier, or as heavy with smaller key bytes.
     static bool ranks_above(const Entry& a, const Entry& b) {
         if (a.count != b.count) return a.count > b.count;
-        return std::memcmp(&a.key, &b.key, sizeof(Key)) < 0;
+        return key_before(a.key, b.key);
     }
 
     // Fibonacci hashing takes the slot from the product's high bits, so a
@@ -398,17 +427,31 @@ private:
         slots_[hole] = kEmpty;
     }
 
-    // Min-heap of entry indices: the root is the entry a new key replaces
-    // (lowest count; equal counts: largest key bytes, the last in top()).
-    bool heap_less(Index a, Index b) const { return ranks_above(entries_[b], entries_[a]); }
+    // A heap node: an entry's index with copies of its count and key, so
+    // that sifting reads only the heap array, never the entries (which carry
+    // payloads of up to half a KiB each, scattered over the table). The
+    // order is exactly the entries' (ranks_above).
+    struct Node {
+        uint64_t count;
+        Key key;
+        Index index;
+    };
+    Node node_of(Index index) const { return Node{entries_[index].count, entries_[index].key, index}; }
 
-    void heap_place(unsigned at, Index index) {
-        heap_[at] = index;
-        pos_[index] = Index(at);
+    // Min-heap of nodes: the root is the entry a new key replaces (lowest
+    // count; equal counts: largest key bytes, the last in top()).
+    static bool heap_less(const Node& a, const Node& b) {
+        if (a.count != b.count) return a.count < b.count;
+        return key_before(b.key, a.key);
+    }
+
+    void heap_place(unsigned at, const Node& node) {
+        heap_[at] = node;
+        pos_[node.index] = Index(at);
     }
 
     void sift_up(unsigned at) {
-        const Index moving = heap_[at];
+        const Node moving = heap_[at];
         while (at > 0) {
             const unsigned parent = (at - 1) / 2;
             if (!heap_less(moving, heap_[parent])) break;
@@ -419,7 +462,7 @@ private:
     }
 
     void sift_down(unsigned at) {
-        const Index moving = heap_[at];
+        const Node moving = heap_[at];
         for (;;) {
             unsigned child = 2 * at + 1;
             if (child >= size_) break;
@@ -432,13 +475,13 @@ private:
     }
 
     void rebuild_heap() {
-        for (unsigned i = 0; i < size_; ++i) heap_place(i, Index(i));
+        for (unsigned i = 0; i < size_; ++i) heap_place(i, node_of(Index(i)));
         for (unsigned i = size_ / 2; i-- > 0;) sift_down(i);
     }
 
     std::array<Entry, K> entries_{};   // [0, size_) in use
     std::array<Index, kSlots> slots_ = make_empty_slots();
-    std::array<Index, K> heap_{};      // entry indices, heap-ordered
+    std::array<Node, K> heap_{};       // nodes of entries [0, size_), heap-ordered
     std::array<Index, K> pos_{};       // entry index -> position in heap_
     unsigned size_ = 0;
     uint64_t total_ = 0;

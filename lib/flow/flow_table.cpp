@@ -18,6 +18,12 @@ namespace {
 // (RTE_HASH_BUCKET_ENTRIES, private to DPDK). Smaller capacities still get
 // an 8-entry hash; capacity_ alone bounds the live flows.
 constexpr uint32_t kMinHashEntries = 8;
+// Hash entries per live flow. At 100 % load every insert into a full table
+// (a flood, a scan, more flows than slots) runs rte_hash's breadth-first
+// cuckoo search for a free slot before it falls back to the extendable
+// buckets: about 1 us per new flow. At 50 % load at most, inserts find a
+// free slot in one of their two buckets almost always.
+constexpr uint32_t kHashHeadroom = 2;
 // rte_hash names its rings "HT_<name>" and "HT_EXT_<name>"; ring names hold
 // 28 characters, so longer names would be truncated and could collide.
 constexpr size_t kMaxNameLength = 21;
@@ -87,7 +93,9 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableConfig& cfg,
     t->cfg_ = cfg;
     t->cfg_.name = nullptr; // the caller's string need not outlive create()
     t->capacity_ = cfg.capacity;
-    t->slots_ = std::max(cfg.capacity, kMinHashEntries);
+    t->hash_entries_ = std::max(uint32_t(std::min<uint64_t>(uint64_t(cfg.capacity) * kHashHeadroom,
+                                                            RTE_HASH_ENTRIES_MAX)),
+                                kMinHashEntries);
     t->on_end_ = on_end;
     t->on_end_ctx_ = ctx;
 
@@ -98,11 +106,13 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableConfig& cfg,
     // guarantee of success. RTE_HASH_EXTRA_FLAGS_EXT_TABLE preallocates as
     // many overflow buckets as main buckets, so every one of the `entries`
     // key slots can be used: an add with fewer than `entries` live keys never
-    // fails. Chains only form on collisions; rte_hash takes no lock without
-    // the multi-writer / rw-concurrency flags (single writer: the worker).
+    // fails (and live keys are at most `entries` / kHashHeadroom). Chains only
+    // form on collisions; rte_hash takes no lock without the multi-writer /
+    // rw-concurrency flags (single writer: the worker). rte_hash rounds the
+    // bucket count up to a power of two itself.
     rte_hash_parameters params{};
     params.name = name.c_str();
-    params.entries = t->slots_;
+    params.entries = t->hash_entries_;
     params.key_len = sizeof(FlowKey);
     params.hash_func = crc_hash;
     params.hash_func_init_val = kHashSeed;
@@ -110,26 +120,33 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const FlowTableConfig& cfg,
     params.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     t->hash_ = rte_hash_create(&params);
     if (t->hash_ == nullptr)
-        return make_error(what + "rte_hash_create(" + std::to_string(t->slots_) +
+        return make_error(what + "rte_hash_create(" + std::to_string(t->hash_entries_) +
                           " entries) failed: " + rte_strerror(rte_errno) +
                           " (is EAL initialised with enough memory?)");
 
-    // Key positions returned by rte_hash are 0 .. entries-1 (no per-lcore
-    // slot caches without the multi-writer flag): they index this array.
-    const size_t bytes = size_t(t->slots_) * sizeof(Flow);
+    // One Flow per live flow; the rte_hash stores each key's slot as its
+    // data, and free slots wait on a stack (lowest slot on top).
+    const size_t bytes = size_t(t->capacity_) * sizeof(Flow);
     void* mem = rte_zmalloc_socket("sg_flow_table", bytes, RTE_CACHE_LINE_SIZE, cfg.socket_id);
     if (mem == nullptr)
         return make_error(what + "cannot allocate " + std::to_string(bytes) + " bytes for " +
-                          std::to_string(t->slots_) + " flows on socket " +
+                          std::to_string(t->capacity_) + " flows on socket " +
                           std::to_string(cfg.socket_id));
     t->flows_ = static_cast<Flow*>(mem);
-    for (uint32_t i = 0; i < t->slots_; ++i) new (&t->flows_[i]) Flow{};
+    for (uint32_t i = 0; i < t->capacity_; ++i) new (&t->flows_[i]) Flow{};
+    const size_t free_bytes = size_t(t->capacity_) * sizeof(uint32_t);
+    t->free_ = static_cast<uint32_t*>(rte_malloc_socket("sg_flow_free", free_bytes, 0, cfg.socket_id));
+    if (t->free_ == nullptr)
+        return make_error(what + "cannot allocate " + std::to_string(free_bytes) + " bytes for the free list");
+    for (uint32_t i = 0; i < t->capacity_; ++i) t->free_[i] = t->capacity_ - 1 - i;
+    t->free_count_ = t->capacity_;
     return t;
 }
 
 FlowTable::~FlowTable() {
     rte_hash_free(hash_); // accepts nullptr
     rte_free(flows_);     // Flow is trivially destructible
+    rte_free(free_);
 }
 
 Nanos FlowTable::idle_limit(const Flow& f) const {
@@ -199,6 +216,7 @@ void FlowTable::count_end(const Flow& f, FlowEnd why) {
 void FlowTable::end_flow(Flow& f, FlowEnd why) {
     count_end(f, why);
     rte_hash_del_key_with_hash(hash_, &f.key, flow_hash(f.key));
+    free_[free_count_++] = f.index;
     --counters_.active;
 }
 
@@ -286,9 +304,9 @@ Flow& FlowTable::track(const FlowKey& key, uint32_t hash, bool from_a, const Pac
     Flow* f = nullptr;
     created = false;
 
-    const int32_t found = rte_hash_lookup_with_hash(hash_, &key, hash);
-    if (found >= 0) {
-        f = &flows_[found];
+    void* data = nullptr;
+    if (rte_hash_lookup_with_hash_data(hash_, &key, hash, &data) >= 0) {
+        f = &flows_[reinterpret_cast<uintptr_t>(data)];
         lru_unlink(*f);
         if (idle_at(*f, now)) {
             restart_flow(*f, from_a, pv, now, FlowEnd::idle_timeout);
@@ -300,9 +318,12 @@ Flow& FlowTable::track(const FlowKey& key, uint32_t hash, bool from_a, const Pac
         }
     } else {
         if (counters_.active >= capacity_) make_room(now);
-        const int32_t pos = rte_hash_add_key_with_hash(hash_, &key, hash);
+        // After make_room() a slot is free (active < capacity_).
+        const uint32_t pos = free_count_ > 0 ? free_[free_count_ - 1] : kNone;
         created = true;
-        if (pos < 0 || uint32_t(pos) >= slots_) [[unlikely]] {
+        if (pos == kNone ||
+            rte_hash_add_key_with_hash_data(hash_, &key, hash, reinterpret_cast<void*>(uintptr_t(pos))) != 0)
+            [[unlikely]] {
             // Unreachable with EXT_TABLE and active < entries (see create()).
             // Count it and account the packet in a scratch flow that is
             // never linked or ended, rather than crash the worker.
@@ -310,8 +331,9 @@ Flow& FlowTable::track(const FlowKey& key, uint32_t hash, bool from_a, const Pac
             f = &overflow_;
             init_flow(*f, key, kNone, from_a, pv, now);
         } else {
+            --free_count_;
             f = &flows_[pos];
-            init_flow(*f, key, uint32_t(pos), from_a, pv, now);
+            init_flow(*f, key, pos, from_a, pv, now);
             ++counters_.created;
             ++counters_.active;
         }

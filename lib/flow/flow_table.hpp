@@ -2,8 +2,10 @@
 // FlowTable: one per worker, preallocated at start, never grows.
 //
 // Lookup is DPDK's rte_hash (single writer: the owning worker) keyed by the
-// canonical FlowKey; entries live in a fixed array (slot = rte_hash key
-// position) and sit on intrusive LRU lists, one per timeout class, ordered by
+// canonical FlowKey, with twice as many entries as live flows so that inserts
+// never meet a full hash; entries live in a fixed array of `capacity` flows
+// (the slot is the key's data in the rte_hash, taken from a free list) and
+// sit on intrusive LRU lists, one per timeout class, ordered by
 // last packet time, so expiry walks only idle flows and, when the table is
 // full, the least recently seen flow is evicted (counted).
 //
@@ -178,9 +180,11 @@ private:
 
     FlowTableConfig cfg_{};
     rte_hash* hash_ = nullptr;
-    Flow* flows_ = nullptr;          // slots_ entries, indexed by rte_hash key position
-    uint32_t capacity_ = 0;          // live flow limit (cfg.capacity)
-    uint32_t slots_ = 0;             // rte_hash entries: max(capacity_, 8)
+    Flow* flows_ = nullptr;          // capacity_ entries; a flow's slot is its rte_hash data
+    uint32_t* free_ = nullptr;       // stack of free slots of flows_, free_count_ of them
+    uint32_t free_count_ = 0;
+    uint32_t capacity_ = 0;          // live flow limit (cfg.capacity) = slots in flows_
+    uint32_t hash_entries_ = 0;      // rte_hash entries: 2 * capacity_ (at least 8)
     LruList lru_[kLruClasses];
     uint64_t next_id_ = 1;
     FlowTableCounters counters_{};

@@ -161,6 +161,16 @@ Result<std::shared_ptr<const MatchDatabase>> MatchDatabase::build(std::vector<ru
         db->compiled_.push_back(std::move(cr));
     }
 
+    const auto& ip_always = db->groups_[unsigned(RuleGroup::ip)].always;
+    for (unsigned g = 0; g < kRuleGroups; ++g) {
+        GroupDatabase& group = db->groups_[g];
+        group.packet_always = group.always;
+        if (g != unsigned(RuleGroup::ip)) {
+            group.packet_always.insert(group.packet_always.end(), ip_always.begin(), ip_always.end());
+            std::sort(group.packet_always.begin(), group.packet_always.end());
+        }
+    }
+
     for (unsigned g = 0; g < kRuleGroups; ++g) {
         if (literals[g].empty()) continue;
         std::vector<const char*> exprs;

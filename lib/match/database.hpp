@@ -59,6 +59,10 @@ struct CompiledRule {
 struct GroupDatabase {
     hs_database* db = nullptr;          // nullptr when no rule in the group has a literal
     std::vector<uint32_t> always;       // rules tried on every packet of the group
+    // The rules without a literal that a packet of this group tries: its own
+    // `always` and, for tcp, udp and icmp, the ip group's, merged in rule
+    // order once at build time so the matcher need only sort its hits.
+    std::vector<uint32_t> packet_always;
 };
 
 class MatchDatabase {

@@ -1,6 +1,7 @@
 #include "match/matcher.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <hs.h>
 
@@ -117,6 +118,8 @@ Result<> Matcher::attach(std::shared_ptr<const MatchDatabase> db) {
     scratch_ = scratch;
     db_ = std::move(db);
     const size_t n = db_ ? db_->size() : 0;
+    hits_.clear();
+    hits_.reserve(n);
     candidates_.clear();
     candidates_.reserve(n);
     seen_.assign(n, 0);
@@ -128,13 +131,14 @@ int Matcher::on_hs_match(unsigned id, unsigned long long, unsigned long long, un
     auto* m = static_cast<Matcher*>(ctx);
     if (m->seen_[id] != m->stamp_) {
         m->seen_[id] = m->stamp_;
-        m->candidates_.push_back(id);
+        m->hits_.push_back(id);
     }
     return 0;
 }
 
-void Matcher::collect(const PacketView& pv, const uint8_t* frame, const StreamInspection& stream) {
-    candidates_.clear();
+std::span<const uint32_t> Matcher::collect(const PacketView& pv, const uint8_t* frame,
+                                           const StreamInspection& stream) {
+    hits_.clear();
     if (++stamp_ == 0) { // wrapped: forget every old stamp
         std::fill(seen_.begin(), seen_.end(), 0);
         stamp_ = 1;
@@ -144,10 +148,6 @@ void Matcher::collect(const PacketView& pv, const uint8_t* frame, const StreamIn
     const unsigned n_groups = proto_group == RuleGroup::ip ? 1 : 2;
     for (unsigned i = 0; i < n_groups; ++i) {
         const GroupDatabase& g = db_->group(groups[i]);
-        for (uint32_t idx : g.always) {
-            seen_[idx] = stamp_;
-            candidates_.push_back(idx);
-        }
         if (!g.db) continue;
         if (pv.payload_len)
             hs_scan(g.db, reinterpret_cast<const char*>(frame + pv.payload_offset), pv.payload_len, 0, scratch_,
@@ -156,7 +156,15 @@ void Matcher::collect(const PacketView& pv, const uint8_t* frame, const StreamIn
             hs_scan(g.db, reinterpret_cast<const char*>(stream.chunks.span[c].data), stream.chunks.span[c].len, 0,
                     scratch_, &Matcher::on_hs_match, this);
     }
-    std::sort(candidates_.begin(), candidates_.end());
+    // The rules without a literal (already merged in rule order per group)
+    // never have a Hyperscan id, so they and the hits are disjoint: only the
+    // few hits need sorting, then one merge.
+    const std::vector<uint32_t>& always = db_->group(proto_group).packet_always;
+    if (hits_.empty()) return always;
+    std::sort(hits_.begin(), hits_.end());
+    candidates_.clear();
+    std::merge(always.begin(), always.end(), hits_.begin(), hits_.end(), std::back_inserter(candidates_));
+    return candidates_;
 }
 
 bool Matcher::payload_matches(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame,

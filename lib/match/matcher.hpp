@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/time.hpp"
@@ -61,7 +62,8 @@ public:
 private:
     static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                            void* ctx);
-    void collect(const PacketView& pv, const uint8_t* frame, const StreamInspection& stream);
+    // The packet's candidate rules, in rule order: valid until the next call.
+    std::span<const uint32_t> collect(const PacketView& pv, const uint8_t* frame, const StreamInspection& stream);
     bool evaluate(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame, Flow* flow,
                   unsigned dir, const StreamInspection& stream);
     bool payload_matches(const CompiledRule& cr, const PacketView& pv, const uint8_t* frame,
@@ -70,8 +72,9 @@ private:
     std::shared_ptr<const MatchDatabase> db_;
     hs_scratch* scratch_ = nullptr;
     PayloadScratch payload_scratch_;
-    std::vector<uint32_t> candidates_;   // capacity = rules; never grows in inspect()
-    std::vector<uint32_t> seen_;         // per rule: stamp of the packet that added it
+    std::vector<uint32_t> hits_;         // Hyperscan's hits; capacity = rules, never grows in inspect()
+    std::vector<uint32_t> candidates_;   // hits merged with the rules without a literal; same capacity
+    std::vector<uint32_t> seen_;         // per rule: stamp of the packet whose hits hold it
     uint32_t stamp_ = 0;
     uint64_t checked_ = 0;
 };
@@ -80,9 +83,9 @@ template <class Emit>
 void Matcher::inspect(const PacketView& pv, const uint8_t* frame, Flow* flow, unsigned dir,
                       const StreamInspection& stream, Emit&& emit) {
     if (!db_ || db_->size() == 0) return;
-    collect(pv, frame, stream);
+    const std::span<const uint32_t> candidates = collect(pv, frame, stream);
     const auto& rules = db_->rules();
-    for (uint32_t idx : candidates_) {
+    for (uint32_t idx : candidates) {
         const CompiledRule& cr = rules[idx];
         ++checked_;
         if (!evaluate(cr, pv, frame, flow, dir, stream)) continue;

@@ -1,6 +1,8 @@
 #include "match/rule.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 
 namespace sg::rules {
 
@@ -64,11 +66,36 @@ const char* track_name(Track t) {
     return "?";
 }
 
+namespace {
+
+// Whether some prefix of `list` contains `a`. The list is in AddressSet's
+// order: IPv4 prefixes first, each family sorted by address, and no two of
+// a family overlap. The only prefix that can hold `a` is then the last one
+// of its family starting at or below it (a later one starts above the end
+// of any earlier one), found by binary search. Each probe costs one family
+// check and one compare.
+bool list_contains(const std::vector<Prefix>& list, const IpAddress& a) {
+    if (list.empty()) return false;
+    std::vector<Prefix>::const_iterator after;
+    if (a.is_v4()) {
+        const uint32_t v = a.v4_host();
+        after = std::partition_point(list.begin(), list.end(), [v](const Prefix& p) {
+            return p.address.is_v4() && p.address.v4_host() <= v;
+        });
+        if (after == list.begin()) return false;
+    } else {
+        after = std::partition_point(list.begin(), list.end(), [&a](const Prefix& p) {
+            return p.address.is_v4() || std::memcmp(p.address.bytes.data(), a.bytes.data(), 16) <= 0;
+        });
+        if (after == list.begin() || std::prev(after)->address.is_v4()) return false;
+    }
+    return std::prev(after)->contains(a);
+}
+
+} // namespace
+
 bool AddressSet::contains(const IpAddress& a) const {
-    const auto in = [&](const std::vector<Prefix>& list) {
-        return std::any_of(list.begin(), list.end(), [&](const Prefix& p) { return p.contains(a); });
-    };
-    return (include.empty() || in(include)) && !in(exclude);
+    return (include.empty() || list_contains(include, a)) && !list_contains(exclude, a);
 }
 
 bool PortSet::contains(uint16_t port) const {

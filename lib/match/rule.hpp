@@ -30,9 +30,11 @@ const char* protocol_name(Protocol p);
 
 // A set of addresses of both families, after variables, groups and negations
 // were resolved. An address matches when some `include` prefix contains it
-// (or `include` is empty) and no `exclude` prefix contains it. Both lists are
-// sorted and free of overlaps within each list; a set never matches nothing
-// (the parser rejects that).
+// (or `include` is empty) and no `exclude` prefix contains it. Both lists
+// hold the IPv4 prefixes first, then the IPv6 ones, each family sorted by
+// address and free of overlaps (parse_address_set builds them so from exact
+// interval sets): contains() relies on that order for its binary search. A
+// set never matches nothing (the parser rejects that).
 struct AddressSet {
     std::vector<Prefix> include;  // empty: every address
     std::vector<Prefix> exclude;

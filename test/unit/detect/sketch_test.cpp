@@ -467,3 +467,86 @@ TEST_CASE("SpaceSaving: the index stays consistent through evictions, even with 
     CHECK(s.find(Id::of(1), h(1)) == nullptr);
     CHECK(s.add(Id::of(1), h(1)).n == 0); // a reused entry's payload starts cleared
 }
+
+namespace {
+
+// 20-byte keys: two 8-byte words and a 4-byte tail, so every part of the
+// key comparison is exercised; most keys share their first word, as IPv4
+// addresses in the 16-byte form do.
+struct Wide {
+    std::array<uint8_t, 20> bytes{};
+    static Wide of(uint32_t v, uint8_t tag) {
+        Wide w;
+        w.bytes[10] = tag;
+        w.bytes[15] = uint8_t(v >> 8);
+        w.bytes[19] = uint8_t(v);
+        return w;
+    }
+    bool operator==(const Wide&) const = default;
+};
+
+// A naive space-saving summary: the same rules, spelled out over a vector.
+struct Reference {
+    struct Item {
+        Wide key;
+        uint64_t count, error;
+    };
+    std::vector<Item> items;
+    size_t k;
+    void add(const Wide& key, uint64_t w) {
+        for (Item& it : items)
+            if (it.key == key) {
+                it.count += w;
+                return;
+            }
+        if (items.size() < k) {
+            items.push_back({key, w, 0});
+            return;
+        }
+        // The minimum: lowest count, then the largest key bytes.
+        auto min = std::min_element(items.begin(), items.end(), [](const Item& a, const Item& b) {
+            if (a.count != b.count) return a.count < b.count;
+            return std::memcmp(&b.key, &a.key, sizeof(Wide)) < 0;
+        });
+        const uint64_t inherited = min->count;
+        *min = {key, inherited + w, inherited};
+    }
+};
+
+} // namespace
+
+TEST_CASE("SpaceSaving: every eviction picks the entry the (count, key bytes) order says") {
+    // Few distinct weights and many keys: ties in count all the time, so the
+    // heap's tie-break decides which key stays.
+    constexpr unsigned kK = 24;
+    SpaceSaving<Wide, NoPayload, kK> s;
+    Reference ref{{}, kK};
+    std::mt19937_64 rng(31);
+    for (int i = 0; i < 20000; ++i) {
+        const Wide key = Wide::of(uint32_t(rng() % 300), uint8_t(rng() % 3));
+        const uint64_t w = i % 7 == 0 ? 0 : 1 + rng() % 2; // weight 0 too, as ServiceStats uses it
+        s.add(key, sketch_hash_of(key), w);
+        ref.add(key, w);
+        if (i % 101 != 0) continue;
+        REQUIRE(s.size() == ref.items.size());
+        for (const auto& it : ref.items) {
+            const auto* e = s.find(it.key, sketch_hash_of(it.key));
+            REQUIRE(e != nullptr);
+            CHECK(e->count == it.count);
+            CHECK(e->error == it.error);
+        }
+    }
+    // A merge keeps the K heaviest in the same order: both ways round alike.
+    SpaceSaving<Wide, NoPayload, kK> t;
+    for (uint32_t v = 0; v < 100; ++v) t.add(Wide::of(v, 1), sketch_hash_of(Wide::of(v, 1)), 1 + v % 3);
+    auto a = s, b = t;
+    a.merge(t);
+    b.merge(s);
+    const auto ta = top_all(a), tb = top_all(b);
+    REQUIRE(ta.size() == tb.size());
+    for (size_t i = 0; i < ta.size(); ++i) {
+        CHECK(ta[i]->key == tb[i]->key);
+        CHECK(ta[i]->count == tb[i]->count);
+    }
+    CHECK(a.min_count() == b.min_count());
+}
