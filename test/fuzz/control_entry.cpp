@@ -117,18 +117,25 @@ std::string exchange(int fd, std::string_view data, size_t piece) {
     for (;;) {
         pollfd p{fd, short(POLLIN | (sent_all ? 0 : POLLOUT)), 0};
         // Past libFuzzer's own -timeout (60 s in scripts/fuzz.sh), which reports
-        // a real hang with its stack; a busy machine can stall for seconds.
-        if (::poll(&p, 1, 90'000) != 1) return got + "\x01timeout";
-        if (p.revents & (POLLIN | POLLHUP)) {
+        // a real hang with its stack. Its SIGALRM interrupts poll() every
+        // timeout / 2: EINTR is not an answer (found by the first long run).
+        int ready;
+        do ready = ::poll(&p, 1, 90'000);
+        while (ready < 0 && errno == EINTR);
+        if (ready != 1) return got + "\x01timeout";
+        if (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
             char buf[8192];
-            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n == 0) return got;
             if (n > 0) got.append(buf, size_t(n));
-            else if (errno != EINTR) return got;
+            else if (errno != EINTR && errno != EAGAIN) return got;
         }
         if (!sent_all && (p.revents & POLLOUT)) {
             const ssize_t n = ::send(fd, data.data(), std::min(piece, data.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n > 0) data.remove_prefix(size_t(n));
+            // The server closed its side first (it may, after answering):
+            // nothing more can be sent, read what it said.
+            if (n < 0 && errno != EAGAIN && errno != EINTR) data = {};
             if (data.empty()) {
                 sent_all = true;
                 ::shutdown(fd, SHUT_WR);
@@ -148,7 +155,11 @@ std::string control_request(const uint8_t* data, size_t size) {
     if (fd < 0) return fmt::format("cannot connect to the control socket: {}", std::strerror(errno));
     const std::string replies = exchange(fd, input, piece);
     ::close(fd);
-    if (replies.find("\x01timeout") != std::string::npos) return "no answer within 90 s";
+    if (replies.find("\x01timeout") != std::string::npos) {
+        const auto& k = g_server->server->counters();
+        return fmt::format("no answer within 90 s (server: {} connections, {} requests, {} refused)",
+                           k.connections.load(), k.requests.load(), k.refused.load());
+    }
     const size_t lines = size_t(std::count(input.begin(), input.end(), '\n')) + 1;
     size_t n = 0;
     size_t at = 0;
