@@ -108,7 +108,8 @@ private:
         tracker_->inspected(flow_, dir, insp);
     }
     Sids packet(unsigned dir, uint32_t at, std::string_view data, uint8_t flags) {
-        std::memcpy(frame_.data() + kPayloadOffset, data.data(), data.size());
+        // A bare ACK: an empty view whose data() may be null, which memcpy may not get.
+        if (!data.empty()) std::memcpy(frame_.data() + kPayloadOffset, data.data(), data.size());
         sg::PacketView pv = sg::stream_end_packet(flow_, dir);
         pv.tcp_flags = flags;
         pv.tcp_seq = kIsn[dir] + 1 + at;
