@@ -216,7 +216,9 @@ def scenario_kill(work, args, caps):
                 last = i == len(parts) - 1
                 proc, out = env.start([part])
                 if not last and rng.random() < 0.7:
-                    time.sleep(rng.uniform(0.05, 1.5))
+                    # A run of one part takes about a second (EAL start included):
+                    # kill inside it, from before EAL is up to the end of the traffic.
+                    time.sleep(rng.uniform(0.05, 0.9))
                     if proc.poll() is None:
                         proc.send_signal(signal.SIGKILL)
                         kills += 1
@@ -253,7 +255,8 @@ def scenario_kill(work, args, caps):
         relay.stop()
     print(f"  {kills} processes killed")
     check("every restart that was not killed ended normally", not bad_runs, bad_runs[:3])
-    check("the kills happened (the test did what it says)", kills >= args.kills * 2, kills)
+    # A fast machine finishes some parts before their kill: at least one a round.
+    check("the kills happened (the test did what it says)", kills >= args.kills, kills)
 
 
 def scenario_bad_fault(work, args, flood):
