@@ -655,9 +655,10 @@ def send_pcap(ns, iface, pcap, at=None, speed=1.0, **kw):
     (AF_PACKET) at start + (its time - the first packet's time) / speed,
     every deadline computed from the start, so lateness never accumulates;
     a packet already late goes at once. `at`: the start as a time.time()
-    value (two senders given the same `at` start together; default: now).
-    Returns the Popen; its stdout ends with one JSON line that
-    send_result() reads: {"sent", "failed", "seconds", "late_max_ms",
+    value (two senders given the same `at` start together; give the
+    processes a second or two to get there; default: now). Returns the
+    Popen; its stdout ends with one JSON line that send_result() reads:
+    {"sent", "failed", "seconds", "started_late_ms", "late_max_ms",
     "late_over_10ms"}."""
     argv = ["/usr/bin/python3", str(Path(__file__).resolve()), "send", iface, str(pcap), "--speed", str(speed)]
     if at is not None:
@@ -703,7 +704,10 @@ def _send_main(argv):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     s.bind((args.iface, 0))
     t0 = packets[0][0] if packets else 0.0
-    start = time.monotonic() + (max(0.0, args.at - time.time()) if args.at is not None else 0.0)
+    # Every deadline counts from `at` (or now), also when this process
+    # started after it: then the first packets are late and catch up.
+    start = time.monotonic() + ((args.at - time.time()) if args.at is not None else 0.0)
+    started_late = max(0.0, time.monotonic() - start)
     sent = failed = late_over = 0
     late_max = 0.0
     for t, frame in packets:
@@ -727,7 +731,8 @@ def _send_main(argv):
         else:
             failed += 1
     print(json.dumps({"sent": sent, "failed": failed, "seconds": round(time.monotonic() - start, 3),
-                      "late_max_ms": round(late_max * 1000, 1), "late_over_10ms": late_over}), flush=True)
+                      "started_late_ms": round(started_late * 1000, 1), "late_max_ms": round(late_max * 1000, 1),
+                      "late_over_10ms": late_over}), flush=True)
     return 0 if failed == 0 else 1
 
 
