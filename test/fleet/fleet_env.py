@@ -649,6 +649,14 @@ def tcpreplay_sent(output):
     return count("Successful packets:"), count("Failed packets:")
 
 
+def tcpreplay_seconds(output):
+    """How long tcpreplay took to send, by its own count ("Actual: ... sent in S seconds")."""
+    for line in output.splitlines():
+        if line.strip().startswith("Actual:") and " sent in " in line:
+            return float(line.split(" sent in ")[1].split()[0])
+    return None
+
+
 def send_pcap(ns, iface, pcap, at=None, speed=1.0, **kw):
     """Starts this module's own sender inside `ns` (a tcpreplay that keeps
     to the capture's clock): each packet of `pcap` goes out of `iface`
