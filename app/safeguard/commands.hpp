@@ -43,6 +43,12 @@ struct RunOptions {
     CommonOptions common;
 };
 
+struct AggregateOptions {
+    std::string config;                  // --config FILE (needs fleet: and deployments:)
+    std::string report;                  // --report FILE (replaces outputs.report)
+    std::string eve;                     // --eve FILE (replaces outputs.eve)
+};
+
 struct RulesCheckOptions {
     std::vector<std::string> files;
     std::string config;                  // rules: and vars from a config file
@@ -53,5 +59,7 @@ struct RulesCheckOptions {
 int replay_main(const ReplayOptions& opts);
 int rules_check_main(const RulesCheckOptions& opts);
 int run_main(const RunOptions& opts);
+// safeguard aggregate: the fleet's aggregator (docs/fleet.md).
+int aggregate_main(const AggregateOptions& opts);
 
 } // namespace sg::app

@@ -226,6 +226,7 @@ json DaemonControl::status() {
     } else {
         j["incidents"] = nullptr;
     }
+    j["fleet"] = setup_.fleet_status ? setup_.fleet_status() : json(nullptr);
     return j;
 }
 
@@ -342,6 +343,7 @@ void DaemonControl::register_commands() {
     incidents.desk = [this] { return setup_.reporter->incidents(); };
     incidents.engine = [this]() -> const DetectionEngine* { return setup_.reporter->detection(); };
     incidents.posture = [this] { return static_cast<const PostureTracker*>(setup_.posture); };
+    if (!setup_.no_desk.empty()) incidents.no_desk = setup_.no_desk;
     register_incident_commands(table_, std::move(incidents));
     add("status", "uptime, mode, ports, workers, rules and config generations, incident counts",
         [this](const Args&, const Caller&) -> Result<json> { return status(); });

@@ -40,6 +40,10 @@ struct ControlSetup {
     PostureTracker* posture = nullptr;   // the reporter thread's; null without deployments
     bool replay = false;
     std::function<void()> stop;          // what SIGTERM does
+    // Fleet mode: the link's status (for `status`), and why incident
+    // commands have nothing here (the aggregator keeps the incidents).
+    std::function<nlohmann::json()> fleet_status;
+    std::string no_desk;
 };
 
 class DaemonControl {

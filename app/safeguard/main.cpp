@@ -69,6 +69,14 @@ int main(int argc, char** argv) {
     CLI::App* run_cmd = app.add_subcommand("run", "appliance mode: ports from the config until a signal");
     add_common(run_cmd, run.common);
 
+    sg::app::AggregateOptions aggregate;
+    CLI::App* aggregate_cmd = app.add_subcommand(
+        "aggregate", "fleet: merge the appliances' windows from NATS JetStream and run the incident workflow for all");
+    aggregate_cmd->add_option("--config", aggregate.config, "configuration file (YAML) with fleet: and deployments:")
+        ->required();
+    aggregate_cmd->add_option("--report", aggregate.report, "write the JSON report to FILE at the end");
+    aggregate_cmd->add_option("--eve", aggregate.eve, "append eve.json lines (attributions, incidents) to FILE");
+
     sg::app::RulesCheckOptions check;
     CLI::App* rules_cmd = app.add_subcommand("rules", "signature rule sets");
     rules_cmd->require_subcommand(1);
@@ -86,5 +94,6 @@ int main(int argc, char** argv) {
     }
     if (*replay_cmd) return sg::app::replay_main(replay);
     if (*check_cmd) return sg::app::rules_check_main(check);
+    if (*aggregate_cmd) return sg::app::aggregate_main(aggregate);
     return sg::app::run_main(run);
 }

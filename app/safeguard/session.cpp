@@ -5,10 +5,12 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <set>
 
 #include <rte_eal.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "app/safeguard/control.hpp"
 #include "app/safeguard/reloader.hpp"
@@ -18,6 +20,9 @@
 #include "core/log.hpp"
 #include "detect/engine.hpp"
 #include "detect/posture.hpp"
+#include "fleet/decisions.hpp"
+#include "fleet/publisher.hpp"
+#include "fleet/window_message.hpp"
 #include "io/eal.hpp"
 #include "report/report.hpp"
 #include "report/reporter.hpp"
@@ -86,7 +91,7 @@ Result<> start_eal(const Config& cfg, const std::string& eal_flag) {
     return init_eal("safeguard", args);
 }
 
-static Result<DetectionSetup> detection_setup(const Config& cfg) {
+Result<DetectionSetup> detection_setup(const Config& cfg) {
     DetectionSetup setup;
     setup.window = cfg.detect.window;
     if (!cfg.detect.thresholds.empty()) {
@@ -147,6 +152,11 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         // control socket's posture commands (through Reporter::call): it
         // outlives the reporter.
         std::unique_ptr<PostureTracker> posture;
+        // Fleet mode (`run` with fleet:): the windows go to the bus and the
+        // aggregator keeps the incidents; its decisions come back.
+        const bool fleet = cfg.fleet.enabled && !replay;
+        if (cfg.fleet.enabled && replay) log::warn("fleet: is for `safeguard run`; this replay stands alone");
+        std::unique_ptr<fleet::Publisher> publisher;
         Reporter reporter(eve.get());
         if (g_have_control_cpus) reporter.set_cpus(g_control_cpus);
         reporter.inject_stall(faults->reporter_stall);
@@ -185,16 +195,44 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             auto engine = std::make_unique<DetectionEngine>(std::move(*setup));
             const Ownership* owners = ownership.get();
             posture = std::make_unique<PostureTracker>([owners](const IpAddress& ip) { return owners->lookup(ip); });
-            engine->set_on_merged([tracker = posture.get()](const WindowSummary& w, Nanos start, Nanos length) {
-                tracker->add_window(w, start, length);
-            });
-            reporter.set_detection(std::move(engine));
-            auto desk = incident_setup(cfg, replay, extras, *ownership, eve.get());
-            if (!desk) {
-                log::error("{}", desk.error().message);
-                return kExitBadInput;
+            if (fleet) {
+                auto bus = fleet::Bus::connect(cfg.fleet, "safeguard-run-" + cfg.fleet.name, /*retry_connect=*/true);
+                if (!bus) {
+                    log::error("{}", bus.error().message);
+                    return kExitBadInput;
+                }
+                fleet::PublisherOptions po;
+                po.fleet = cfg.fleet;
+                po.spool_dir = cfg.state_dir + "/fleet/spool";
+                po.fingerprint = fleet::config_fingerprint(cfg);
+                po.window = cfg.detect.window;
+                po.ownership = ownership.get();
+                auto opened = fleet::Publisher::open(std::move(po), std::move(*bus));
+                if (!opened) {
+                    log::error("{}", opened.error().message);
+                    return kExitFailure;
+                }
+                publisher = std::move(*opened);
             }
-            reporter.set_incidents(std::move(*desk));
+            engine->set_on_merged([tracker = posture.get(), pub = publisher.get()](const WindowSummary& w, Nanos start,
+                                                                                   Nanos length) {
+                tracker->add_window(w, start, length);
+                if (pub) pub->on_merged(w);
+            });
+            if (publisher)
+                engine->set_on_window([pub = publisher.get()](uint64_t index, Nanos, Nanos,
+                                                              const std::vector<const Attribution*>& touched) {
+                    pub->on_window(index, touched);
+                });
+            reporter.set_detection(std::move(engine));
+            if (!fleet) {
+                auto desk = incident_setup(cfg, replay, extras, *ownership, eve.get());
+                if (!desk) {
+                    log::error("{}", desk.error().message);
+                    return kExitBadInput;
+                }
+                reporter.set_incidents(std::move(*desk));
+            }
         } else if (!extras.actions.empty()) {
             log::error("--actions: there are no deployments, so no incidents to act on");
             return kExitBadInput;
@@ -211,6 +249,7 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         RulesReloader reloader(cfg, p, reporter, loaded->db);
         // The control socket and the metrics listener: opened before the
         // workers start, so that a socket in use or a port taken stops here.
+        std::unique_ptr<fleet::DecisionWatcher> decisions;
         std::unique_ptr<DaemonControl> control;
         if (!cfg.control.socket.empty() || cfg.metrics.enabled) {
             ControlSetup cs;
@@ -221,6 +260,15 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             cs.posture = posture.get();
             cs.replay = replay;
             cs.stop = [&p] { p.stop(); };
+            if (publisher) {
+                cs.fleet_status = [&publisher, &decisions]() -> nlohmann::json {
+                    nlohmann::json j = publisher->status();
+                    j["decisions"] = decisions ? decisions->status() : nlohmann::json(nullptr);
+                    return j;
+                };
+                cs.no_desk = fmt::format("fleet mode: the incidents of site {} are kept by the aggregator; "
+                                         "ask it (safeguard aggregate's control socket)", cfg.fleet.site);
+            }
             auto opened = DaemonControl::open(std::move(cs));
             if (!opened) {
                 log::error("{}", opened.error().message);
@@ -238,6 +286,28 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             return kExitFailure;
         }
         reloader.start();
+        if (publisher) {
+            publisher->start();
+            // The aggregator's deactivations become this appliance's blocklist,
+            // published by the reporter thread (the slot's only publisher).
+            decisions = std::make_unique<fleet::DecisionWatcher>(
+                publisher->bus(), [&cfg, &p, &reporter](const std::set<std::string>& deactivated) {
+                    EnforcementSlot* slot = p.enforcement();
+                    if (!slot) return true;
+                    auto e = std::make_unique<Enforcement>();
+                    e->blocked.assign(cfg.deployments.size(), 0);
+                    for (size_t i = 0; i < cfg.deployments.size(); ++i)
+                        if (deactivated.count(cfg.deployments[i].name)) {
+                            e->blocked[i] = 1;
+                            e->any_blocked = true;
+                        }
+                    log::info("fleet: blocklist from the aggregator: {}",
+                              deactivated.empty() ? std::string("(empty)") : fmt::format("{}", fmt::join(deactivated, ", ")));
+                    return reporter.call([slot, e = std::shared_ptr<Enforcement>(std::move(e))]() mutable {
+                        slot->publish(std::make_unique<Enforcement>(*e));
+                    }, std::chrono::seconds(5));
+                });
+        }
         if (control) control->start();
         if (!replay)
             log::info("running: {} port(s), {} worker(s), {} dispatch; SIGHUP reloads the rules, "
@@ -247,6 +317,9 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         // No command may touch the pipeline or the reporter once the report is being built.
         if (control) control->stop();
         reloader.stop();
+        if (decisions) decisions->stop();
+        // The last windows (analysed at the end of the run) and a bye.
+        if (publisher) publisher->stop(std::chrono::seconds(5));
         g_running = nullptr;
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
@@ -265,7 +338,11 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
         // Incident changes or e-mails that never reached the state directory
         // (the desk named them in its last error): not a clean end.
         if (reporter.incidents() && reporter.incidents()->state_lost()) rc = kExitFailure;
-        const nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
+        nlohmann::json report = build_report(ctx, p.snapshot(), reporter.results());
+        if (publisher) {
+            report["fleet"] = publisher->status();
+            report["fleet"]["decisions"] = decisions ? decisions->status() : nlohmann::json(nullptr);
+        }
         fmt::print("{}", human_summary(report));
         if (eve) {
             // The closing stats record, as Suricata writes at shutdown.

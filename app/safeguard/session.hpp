@@ -9,6 +9,7 @@
 
 #include "app/safeguard/commands.hpp"
 #include "config/config.hpp"
+#include "detect/engine.hpp"
 #include "core/result.hpp"
 #include "io/capture.hpp"
 #include "pipeline/pipeline.hpp"
@@ -20,6 +21,10 @@ Result<Config> effective_config(const CommonOptions& opts);
 
 // EAL with --eal, else the config's `eal:`, else the no-hugepage defaults.
 Result<> start_eal(const Config& cfg, const std::string& eal_flag);
+
+// The detection engine's setup from the config: window, thresholds and
+// each deployment's overrides (the ownership and workers are the caller's).
+Result<DetectionSetup> detection_setup(const Config& cfg);
 
 // What a run takes beyond the config.
 struct RunExtras {

@@ -450,6 +450,49 @@ void parse_metrics(const Field& f, MetricsConfig& m) {
     parse_map(f, {{"listen", [&](const Field& v) { get_listen(v, m); }}});
 }
 
+// A name that goes into NATS subjects and bucket names: no dots, spaces or wildcards.
+std::string get_fleet_name(const Field& f) {
+    std::string name = get_string(f);
+    if (!is_port_name(name)) f.expected(std::string(kPortName));
+    return name;
+}
+
+std::string get_nats_url(const Field& f) {
+    std::string url = get_string(f);
+    if (!url.starts_with("nats://") && !url.starts_with("tls://"))
+        f.expected("a NATS server URL such as nats://127.0.0.1:4222");
+    return url;
+}
+
+constexpr UintRange kReplicas{1, 5};
+constexpr UintRange kBacklogMib{1, 1u << 20};
+
+void parse_fleet(const Field& f, FleetConfig& fl) {
+    fl.enabled = true;
+    parse_map(f, {{"servers", into(fl.servers, [](const Field& v) { return get_list(v, get_nats_url); }), true},
+                  {"site", into(fl.site, get_fleet_name)},
+                  {"name", into(fl.name, get_fleet_name), true},
+                  {"appliances", into(fl.appliances, [](const Field& v) {
+                       std::map<std::string, int> seen;
+                       return get_list(v, [&seen](const Field& item) {
+                           std::string name = get_fleet_name(item);
+                           claim(item, name, seen, "an appliance listed once");
+                           return name;
+                       });
+                   })},
+                  {"replicas", [&](const Field& v) {
+                       fl.replicas = uint_in(kReplicas)(v);
+                       if (fl.replicas % 2 == 0) v.expected("1, 3 or 5 (an odd number: a majority must agree)");
+                   }},
+                  {"backlog_mib", into(fl.backlog_mib, uint_in(kBacklogMib))},
+                  {"lease", into(fl.lease, duration_in(kNsPerSec, 600 * kNsPerSec,
+                                                       "a duration from 1s to 10m such as 3s"))},
+                  {"appliance_timeout", into(fl.appliance_timeout,
+                                             duration_in(kNsPerSec, 3600 * kNsPerSec,
+                                                         "a duration from 1s to 1h such as 30s"))}});
+    if (fl.servers.empty()) f.fail("servers: expected at least one NATS server URL");
+}
+
 void parse_rules(const Field& f, RulesConfig& r) {
     auto string_map = [](std::map<std::string, std::string>& out) {
         return [&out](const Field& v) {
@@ -499,6 +542,7 @@ Config parse_document(const YAML::Node& root, const std::string& name) {
         {"notify", [&](const Field& v) { parse_notify(v, cfg.notify); notify_at = v; }},
         {"policy", [&](const Field& v) { parse_policy(v, cfg.policy); }},
         {"enforcement", [&](const Field& v) { parse_enforcement(v, cfg.enforcement); }},
+        {"fleet", [&](const Field& v) { parse_fleet(v, cfg.fleet); }},
         {"state_dir", [&](const Field& v) {
              cfg.state_dir = get_string(v);
              cfg.state_dir_set = true;

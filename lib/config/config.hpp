@@ -111,6 +111,21 @@ struct NotifyConfig {
     std::string reply_to;            // where owners' answers go; "" = from
 };
 
+// Fleet mode (docs/fleet.md): appliances publish their window summaries to
+// NATS JetStream and one aggregator (of several) merges them and runs the
+// incident workflow for all. Without `fleet:` an appliance stands alone.
+struct FleetConfig {
+    bool enabled = false;                    // the `fleet:` section is present
+    std::vector<std::string> servers;        // nats://host:port, any of the cluster's nodes
+    std::string site = "default";            // names the streams and buckets: one fleet per site
+    std::string name;                        // this appliance's or aggregator's name
+    std::vector<std::string> appliances;     // aggregate: the appliances whose windows it merges
+    unsigned replicas = 3;                   // JetStream copies of streams and buckets (1, 3 or 5)
+    uint32_t backlog_mib = 256;              // run: MiB of windows kept on disk while the bus is away
+    Nanos lease = 3 * kNsPerSec;             // aggregate: a silent active aggregator is replaced after this
+    Nanos appliance_timeout = 30 * kNsPerSec; // aggregate: windows complete without an appliance silent this long
+};
+
 // Benchmarks only (`--stage`, docs/benchmarks.md): how much of a worker's
 // path runs. null: receive and free; parse: + decode, defrag and flow table;
 // detect: + behavioural counting; full: everything (streams, HTTP, rules).
@@ -137,6 +152,7 @@ struct Config {
     NotifyConfig notify;
     IncidentPolicy policy;
     EnforcementConfig enforcement;
+    FleetConfig fleet;
     std::string state_dir = "/var/lib/safeguard"; // incident journal, outbox, evidence; survives restarts
     bool state_dir_set = false;      // named in the file: replay then keeps state there too
     std::vector<std::string> eal;    // extra EAL arguments; replace the defaults when set

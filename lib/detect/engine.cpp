@@ -151,6 +151,8 @@ void DetectionEngine::add_window(unsigned worker, const WindowSummary& s) {
     if (worker < worker_index_.size()) {
         worker_index_[worker] = std::max(worker_index_[worker], s.index);
         worker_sent_[worker] = true;
+        // A fleet appliance given up for silent (worker_done) that speaks again.
+        worker_done_[worker] = false;
     }
     complete_ready();
 }

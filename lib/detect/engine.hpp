@@ -106,7 +106,9 @@ public:
     // A worker's summary of window s->index (the worker's windows arrive in
     // order). The engine merges it and is done with it on return.
     void add_window(unsigned worker, const WindowSummary& s);
-    // A worker will send no more windows (end of input).
+    // A worker will send no more windows (end of input), or, for the fleet
+    // aggregator, an appliance went silent: windows complete without it
+    // until it sends one again.
     void worker_done(unsigned worker);
     // An alert that passed the gate: the signature detector.
     void on_alert(const AlertFacts& alert);

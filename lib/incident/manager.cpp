@@ -79,11 +79,17 @@ IncidentManager::~IncidentManager() = default;
 
 Result<std::unique_ptr<IncidentManager>> IncidentManager::open(IncidentOptions options) {
     std::unique_ptr<IncidentManager> m(new IncidentManager(std::move(options)));
-    if (m->options_.state_dir.empty()) return m;
-    auto journal = Journal::open(m->options_.state_dir,
-                                 [&](const nlohmann::json& r) { return m->apply_record(r); });
-    if (!journal) return journal.error();
-    m->journal_ = std::move(*journal);
+    if (!m->options_.state_dir.empty()) {
+        auto journal = Journal::open(m->options_.state_dir,
+                                     [&](const nlohmann::json& r) { return m->apply_record(r); });
+        if (!journal) return journal.error();
+        m->journal_ = std::move(*journal);
+    }
+    if (m->options_.initial_records.empty()) return m;
+    for (const nlohmann::json& r : m->options_.initial_records)
+        if (auto ok = m->apply_record(r); !ok) return make_error(fmt::format("the state taken over: {}", ok.error().message));
+    m->options_.initial_records.clear();
+    if (auto ok = m->compact(); !ok) return ok.error();
     return m;
 }
 
@@ -139,22 +145,25 @@ std::vector<nlohmann::json> IncidentManager::snapshot() const {
 
 Result<> IncidentManager::commit(Change& c) {
     for (auto& e : c.events) pending_events_.push_back(std::move(e));
-    if (!journal_) return {};
     const bool changed = !c.incidents.empty() || !c.exceptions.empty();
+    if (!changed && !behind_) return {};
+    nlohmann::json record;
+    if (changed) {
+        record = {{"v", 1},
+                  {"next", {{"incident", next_incident_}, {"exception", next_exception_}, {"event", next_event_}}},
+                  {"incidents", nlohmann::json::array()},
+                  {"exceptions", nlohmann::json::array()}};
+        for (IncidentId id : c.incidents) record["incidents"].push_back(to_record(incidents_.at(id)));
+        for (ExceptionId id : c.exceptions) record["exceptions"].push_back(to_record(exceptions_.at(id)));
+        if (options_.on_commit) options_.on_commit(record);
+    }
+    if (!journal_) return {};
     if (behind_) {
         // An append now would leave a gap: only a snapshot brings the journal back.
         if (changed) ++behind_;
         catch_up();
         return {};
     }
-    if (!changed) return {};
-    nlohmann::json record = {
-        {"v", 1},
-        {"next", {{"incident", next_incident_}, {"exception", next_exception_}, {"event", next_event_}}},
-        {"incidents", nlohmann::json::array()},
-        {"exceptions", nlohmann::json::array()}};
-    for (IncidentId id : c.incidents) record["incidents"].push_back(to_record(incidents_.at(id)));
-    for (ExceptionId id : c.exceptions) record["exceptions"].push_back(to_record(exceptions_.at(id)));
     if (auto ok = journal_->append(record); !ok) {
         ++journal_errors_;
         behind_ = 1;

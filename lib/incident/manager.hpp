@@ -48,6 +48,14 @@ struct IncidentOptions {
     std::vector<Deployment> deployments;   // in DeploymentId order (names and owners)
     std::string state_dir;                 // "" = in memory only (nothing survives a restart)
     uint64_t compact_bytes = 64ull << 20;  // rewrite the journal as a snapshot past this size
+    // Change records (the journal's format) applied after the journal, as if
+    // they were its last records: the state a fleet aggregator takes over
+    // from the bus. The journal is then rewritten as a snapshot.
+    std::vector<nlohmann::json> initial_records;
+    // Called with every committed change record (the changed incidents and
+    // exceptions, whole, and the id counters), journal or not: the fleet
+    // aggregator mirrors them to the bus.
+    std::function<void(const nlohmann::json& record)> on_commit;
 };
 
 class IncidentManager {
@@ -130,6 +138,8 @@ public:
     const std::string& state_dir() const { return options_.state_dir; }
     // Snapshot + new journal, atomically (done by itself past compact_bytes).
     Result<> compact();
+    // The whole state as change records (what a compaction writes).
+    std::vector<nlohmann::json> snapshot() const;
     // What open() had to cut off a damaged journal ("" when nothing).
     std::string recovery_warning() const;
 
@@ -156,7 +166,6 @@ private:
     Result<> commit(Change& c);
     bool catch_up();
     Result<> apply_record(const nlohmann::json& record);
-    std::vector<nlohmann::json> snapshot() const;
 
     IncidentOptions options_;
     std::unique_ptr<Journal> journal_;

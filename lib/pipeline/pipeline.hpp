@@ -96,6 +96,9 @@ public:
     Result<> reload_rules(std::shared_ptr<const MatchDatabase> db);
     uint64_t rules_generation() const;
     uint64_t rules_versions_freed() const { return rules_->versions_freed(); }
+    // The blocklist and evidence watches the workers enforce (null without
+    // deployments). Published from the reporter thread only.
+    EnforcementSlot* enforcement() { return enforcement_.get(); }
 
     PipelineSnapshot snapshot() const;
     const std::vector<PortInfo>& ports() const { return ports_; }

@@ -51,6 +51,8 @@ Result<std::unique_ptr<IncidentDesk>> IncidentDesk::open(DeskOptions options, co
     io.policy = o.policy;
     io.deployments = o.deployments;
     io.state_dir = o.state_dir;
+    io.initial_records = std::move(d->options_.initial_records);
+    io.on_commit = o.on_commit;
     // A state directory that cannot be used at start stops the start: the
     // error names it (the file and the reason follow).
     const auto unusable = [&](const Error& e) {
@@ -526,7 +528,12 @@ EndpointSelector IncidentDesk::selector(const Endpoint& end, const std::set<std:
 }
 
 void IncidentDesk::publish_enforcement() {
-    if (!enforcement_dirty_ || !slot_) return;
+    if (!enforcement_dirty_) return;
+    if (options_.on_blocklist && blocked_ != blocklist_told_) {
+        blocklist_told_ = blocked_;
+        options_.on_blocklist(blocked_);
+    }
+    if (!slot_) return;
     enforcement_dirty_ = false;
     auto e = std::make_unique<Enforcement>();
     e->blocked.assign(options_.deployments.size(), 0);

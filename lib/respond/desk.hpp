@@ -67,6 +67,13 @@ struct DeskOptions {
     std::vector<ScriptedAction> actions;  // replay only
     notify::Backoff backoff;
     notify::Sender sender;                // null: SMTP to notify.smtp_url
+    // Fleet aggregator (docs/fleet.md): the state taken over from the bus
+    // (IncidentOptions::initial_records), every committed change to mirror
+    // back (IncidentOptions::on_commit), and the deactivated deployments each
+    // time they change (and once at start), for the appliances.
+    std::vector<nlohmann::json> initial_records;
+    std::function<void(const nlohmann::json& record)> on_commit;
+    std::function<void(const std::set<std::string>& deactivated)> on_blocklist;
 };
 
 struct DeskCounters {
@@ -178,6 +185,7 @@ private:
     std::map<std::string, PendingMessage> awaiting_;   // outbox id -> notification
     std::map<IncidentId, EvidenceWatch> watches_;
     std::set<std::string> blocked_;                    // deployments on the blocklist
+    std::optional<std::set<std::string>> blocklist_told_; // what on_blocklist last heard
     bool enforcement_dirty_ = false;
     Nanos now_ = 0;                                    // the latest window end (packet time)
     std::optional<Nanos> base_;                        // the first window's start (actions' 0)
