@@ -356,6 +356,30 @@ public:
         slots_.fill(kEmpty);
     }
 
+    // Rebuilding a copy of a table from its entries (lib/fleet decodes the
+    // summaries of other appliances): on a table cleared first, restore()
+    // each entry in the original's for_each() order, then restore_total().
+    // The copy then keeps the same entries in the same order, and add(),
+    // merge() and top() act on it exactly as on the original (the heap's
+    // shape may differ, never its order, which is total). Not for the packet
+    // path.
+    //
+    // Appends `key` with exactly this count, error and payload. False,
+    // changing nothing, when the table is full or keeps `key` already.
+    bool restore(const Key& key, uint64_t hash, uint64_t count, uint64_t error, const Value& value) {
+        if (size_ == K) return false;
+        const unsigned slot = find_slot(key, hash);
+        if (slots_[slot] != kEmpty) return false;
+        const auto index = Index(size_++);
+        entries_[index] = Entry{key, hash, count, error, value};
+        slots_[slot] = index;
+        heap_place(index, node_of(index));
+        sift_up(index);
+        return true;
+    }
+    // The weight the restored entries stand for: total() of the original.
+    void restore_total(uint64_t total) { total_ = total; }
+
 private:
     using Index = uint16_t;
     static constexpr Index kEmpty = std::numeric_limits<Index>::max();

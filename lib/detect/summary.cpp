@@ -47,8 +47,7 @@ HostStats* HostTable::get(const IpAddress& ip, uint64_t hash, DeploymentId dep) 
     constexpr uint32_t mask = kCapacity - 1;
     for (uint32_t i = uint32_t(hash) & mask, probes = 0; probes < kCapacity; i = (i + 1) & mask, ++probes) {
         if (!occupied_[i]) {
-            // Keep a quarter free: probe sequences stay short.
-            if (used_ >= kCapacity - kCapacity / 4) break;
+            if (used_ >= kMaxHosts) break;
             occupied_[i] = true;
             ++used_;
             hosts_[i] = HostStats{};
@@ -74,7 +73,7 @@ const HostStats* HostTable::find(const IpAddress& ip, uint64_t hash) const {
 void HostTable::merge(const HostTable& o) {
     overflow_ += o.overflow_;
     o.for_each([&](const HostStats& h) {
-        if (HostStats* mine = get(h.ip, sketch_hash(&h.ip, sizeof h.ip), h.deployment)) mine->merge(h);
+        if (HostStats* mine = get(h.ip, summary_hash(h.ip), h.deployment)) mine->merge(h);
     });
 }
 

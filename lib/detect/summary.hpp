@@ -87,12 +87,22 @@ struct HostStats {
     void merge(const HostStats& o);
 };
 
+// The hash of a host's address (HostTable) and of the space-saving tables'
+// keys. One definition for the workers, merge() and lib/fleet's decoder,
+// which recomputes the hashes of the keys it receives: a table whose keys
+// were hashed otherwise would not find them when merged. (An AddressKey
+// has its address's bytes, so it hashes as the address: the workers use one
+// hash for a destination's host entry and its target entry.)
+template <class Key> uint64_t summary_hash(const Key& key) { return sketch_hash_of(key); }
+
 // A fixed-capacity open-addressing table of protected hosts. A window with
 // more distinct protected hosts than the capacity counts the rest in
 // `overflow` (their packets still count for floods and scans).
 class HostTable {
 public:
     static constexpr uint32_t kCapacity = 1024;   // power of two
+    // Hosts kept at most: a quarter stays free so that probe runs stay short.
+    static constexpr uint32_t kMaxHosts = kCapacity - kCapacity / 4;
 
     // The host's entry, created on first use; nullptr when the table is full.
     HostStats* get(const IpAddress& ip, uint64_t hash, DeploymentId dep);
@@ -101,10 +111,26 @@ public:
     void clear();
     uint32_t size() const { return used_; }
     uint64_t overflow() const { return overflow_; }
+    // Calls fn(const HostStats&) for every host in slot order.
     template <class Fn> void for_each(Fn&& fn) const {
         for (uint32_t i = 0; i < kCapacity; ++i)
             if (occupied_[i]) fn(hosts_[i]);
     }
+    // The same hosts in slot order rotated to start at the first free slot.
+    // Without deletions, get() of these hosts in this order on an empty
+    // table puts each back into its slot (no probe run wraps around the
+    // start), so a copy rebuilt that way (lib/fleet) iterates and merges
+    // exactly like the original.
+    template <class Fn> void for_each_from_free(Fn&& fn) const {
+        uint32_t start = 0;
+        while (start < kCapacity && occupied_[start]) ++start;
+        for (uint32_t n = 0; n < kCapacity; ++n) {
+            const uint32_t i = (start + n) & (kCapacity - 1);
+            if (occupied_[i]) fn(hosts_[i]);
+        }
+    }
+    // The overflow of a copy being rebuilt from its hosts (lib/fleet).
+    void restore_overflow(uint64_t overflow) { overflow_ = overflow; }
 
 private:
     std::array<HostStats, kCapacity> hosts_{};

@@ -13,9 +13,6 @@ bool is_service_port(const uint64_t* bits, uint16_t port) {
     return bits && (bits[port >> 6] >> (port & 63) & 1);
 }
 
-uint64_t hash_of(const IpAddress& ip) { return sketch_hash(&ip, sizeof ip); }
-template <class Key> uint64_t hash_key(const Key& k) { return sketch_hash(&k, sizeof k); }
-
 // The "port" an ICMP probe is counted under: the echo request's type, which
 // is what a ping sweep sends (the reply's type differs).
 uint16_t first_probe_port(uint8_t proto) { return proto == kProtoIcmp ? 8 : 128; }
@@ -98,8 +95,8 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         return;
     }
 
-    const uint64_t src_hash = hash_of(pv.src);
-    const uint64_t dst_hash = hash_of(pv.dst);
+    const uint64_t src_hash = summary_hash(pv.src);
+    const uint64_t dst_hash = summary_hash(pv.dst);
     const uint64_t port_hash = pv.has_l4 ? sketch_hash(&pv.dst_port, sizeof pv.dst_port) : 0;
     const bool udp = pv.ip_proto == kProtoUdp && pv.has_l4;
     const unsigned refl_dst = udp ? reflection_service_of_port(pv.dst_port) : kReflectionServices;
@@ -134,7 +131,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         if (TargetStats* answered = w.targets.find_value(AddressKey{pv.src}, src_hash)) ++answered->synack_out;
     }
     const PairKey pair{pv.src, pv.dst};
-    w.pairs.add(pair, hash_key(pair), 1);
+    w.pairs.add(pair, summary_hash(pair), 1);
 
     if (!flow) return;
     // Flow events: a new flow from its initiator is a probe (scans, sweeps,
@@ -148,7 +145,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
     if (created && dir == 0 && refl_src < kReflectionServices) return;
     if (created && dir == 0) {
         const PairKey scan{pv.src, pv.dst};
-        ScanStats& s = w.scans.add(scan, hash_key(scan), 1);
+        ScanStats& s = w.scans.add(scan, summary_hash(scan), 1);
         ++s.probes;
         const uint16_t port = probe_port(pv);
         s.ports.add(sketch_hash(&port, sizeof port));
@@ -157,7 +154,7 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         sk.port = port;
         sk.proto = pv.ip_proto;
         sk.target_deployment = dst_dep;
-        SweepStats& sw = w.sweeps.add(sk, hash_key(sk), 1);
+        SweepStats& sw = w.sweeps.add(sk, summary_hash(sk), 1);
         ++sw.probes;
         sw.targets.add(dst_hash);
         if (tcp && is_service_port(params_.service_ports, pv.dst_port)) {
@@ -165,20 +162,20 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
             k.src = pv.src;
             k.dst = pv.dst;
             k.port = pv.dst_port;
-            ++w.services.add(k, hash_key(k), 1).attempts;
+            ++w.services.add(k, summary_hash(k), 1).attempts;
         }
         return;
     }
     // From the responder, its first packet: its source is the flow's target.
     if (dir == 1 && flow->packets[1] == 1 && !(tcp && (pv.tcp_flags & kTcpRst))) {
         const PairKey scan{pv.dst, pv.src};
-        if (ScanStats* s = w.scans.find_value(scan, hash_key(scan))) ++s->answered;
+        if (ScanStats* s = w.scans.find_value(scan, summary_hash(scan))) ++s->answered;
         SweepKey sk;
         sk.src = pv.dst;
         sk.port = tcp || udp ? pv.src_port : first_probe_port(flow->key.proto);
         sk.proto = flow->key.proto;
         sk.target_deployment = src_dep;
-        if (SweepStats* s = w.sweeps.find_value(sk, hash_key(sk))) ++s->answered;
+        if (SweepStats* s = w.sweeps.find_value(sk, summary_hash(sk))) ++s->answered;
     }
     const bool completes_handshake =
         tcp && flow->established_at && flow->established_at == flow->packets[0] + flow->packets[1];
@@ -189,19 +186,19 @@ void WindowCounter::observe(const PacketView& pv, const Flow* flow, unsigned dir
         const IpAddress& server = dir == 0 ? pv.dst : pv.src;
         const uint16_t server_port = dir == 0 ? pv.dst_port : pv.src_port;
         const PairKey scan{client, server};
-        if (ScanStats* s = w.scans.find_value(scan, hash_key(scan))) ++s->established;
+        if (ScanStats* s = w.scans.find_value(scan, summary_hash(scan))) ++s->established;
         SweepKey sk;
         sk.src = client;
         sk.port = server_port;
         sk.proto = kProtoTcp;
         sk.target_deployment = dir == 0 ? dst_dep : src_dep;
-        if (SweepStats* s = w.sweeps.find_value(sk, hash_key(sk))) ++s->established;
+        if (SweepStats* s = w.sweeps.find_value(sk, summary_hash(sk))) ++s->established;
         if (is_service_port(params_.service_ports, server_port)) {
             ServiceKey k;
             k.src = client;
             k.dst = server;
             k.port = server_port;
-            if (ServiceStats* s = w.services.find_value(k, hash_key(k))) ++s->established;
+            if (ServiceStats* s = w.services.find_value(k, summary_hash(k))) ++s->established;
         }
     }
 }
@@ -220,7 +217,7 @@ void WindowCounter::flow_ended(const Flow& flow) {
     // Counted in the window where the connection ended, which may not be
     // the one it started in: the key may have left the table meanwhile,
     // and then the outcome enters with weight 0 (the attempt was counted).
-    ServiceStats& s = current_->services.add(k, hash_key(k), 0);
+    ServiceStats& s = current_->services.add(k, summary_hash(k), 0);
     ++s.ended;
     const uint64_t payload = flow.payload_bytes[0] + flow.payload_bytes[1];
     const bool rejected = !flow.established_at;
