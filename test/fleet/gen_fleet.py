@@ -60,6 +60,7 @@ T0 = attack.T0
 SECONDS = 40                 # the attack's length
 SYN_RATE = 1300              # SYN/s at the target, both halves together
 SOURCES = 200
+HEAVY, HEAVY_WEIGHT = 10, 6  # the flood's top contributors: 6 / 250 of it each
 SWEEP_TARGETS = 400
 TARGET, TARGET_PORT = "10.1.0.10", 80
 SCANNER, SWEEP_PORT = "10.2.0.5", 23
@@ -77,19 +78,24 @@ assert not set(FLOOD_SOURCES) & set(SWEEP_POOL) and not set(SWEEP_POOL) & set(BE
 
 
 def syn_flood(rng, caps):
-    """SYN_RATE SYN/s, source k % SOURCES of a shuffled list; the source's
+    """SYN_RATE SYN/s from a shuffled list of sources, HEAVY of them HEAVY_WEIGHT times as often; the source's
     position decides its half."""
     sources = list(FLOOD_SOURCES)
     rng.shuffle(sources)
     ttl = {s: rng.randrange(40, 60) for s in sources}
+    # The first HEAVY sources send HEAVY_WEIGHT times as much as the others
+    # (2.4 % of the flood each: the top contributors), half of them in each
+    # half; every half still carries exactly half of the packets.
+    cycle = [i for i in range(SOURCES) for _ in range(HEAVY_WEIGHT if i < HEAVY else 1)]
     for k in range(SYN_RATE * SECONDS):
-        src = sources[k % SOURCES]
+        src = sources[cycle[k % len(cycle)]]
         t = T0 + 1 + k / SYN_RATE + rng.uniform(0, 0.2 / SYN_RATE)
         seg = attack.tcp_segment(src, TARGET, rng.randrange(1024, 65536), TARGET_PORT, rng.getrandbits(32), 0,
                                  attack.SYN, win=rng.choice((512, 1024, 5840, 64240)),
                                  opts=bytes.fromhex("020405b4"))
-        caps[(k % SOURCES) % 2].ip(t, src, TARGET, 6, seg, ttl=ttl[src])
-    return {h: sorted(sources[i] for i in range(SOURCES) if i % 2 == n) for n, h in enumerate(HALVES)}
+        caps[cycle[k % len(cycle)] % 2].ip(t, src, TARGET, 6, seg, ttl=ttl[src])
+    return {h: sorted(sources[i] for i in range(SOURCES) if i % 2 == n) for n, h in enumerate(HALVES)}, \
+        {h: sorted(sources[i] for i in range(HEAVY) if i % 2 == n) for n, h in enumerate(HALVES)}
 
 
 def sweep(rng, caps):
@@ -143,7 +149,7 @@ def generate(out, seed=SEED):
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"{seed}-fleet")
     caps = [attack.Capture(), attack.Capture()]
-    sources = syn_flood(rng, caps)
+    sources, heavy = syn_flood(rng, caps)
     targets = sweep(rng, caps)
     for cap in caps:
         benign(rng, cap)
@@ -154,7 +160,8 @@ def generate(out, seed=SEED):
     for n, h in enumerate(HALVES):
         path = out / f"{h}.pcap"
         caps[n].write(path)
-        info[h] = {"path": path, "packets": len(caps[n].recs), "sources": sources[h], "targets": targets[h]}
+        info[h] = {"path": path, "packets": len(caps[n].recs), "sources": sources[h], "heavy": heavy[h],
+                   "targets": targets[h]}
     whole.write(out / "whole.pcap")
     info["whole"] = {"path": out / "whole.pcap", "packets": len(whole.recs)}
     return info
