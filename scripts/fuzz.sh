@@ -17,7 +17,7 @@
 #   --work DIR      corpora, logs and crash inputs (default DIR/fuzz-work of the build);
 #                   the corpora grow from run to run unless --smoke
 #   TARGET          packet rules rule_match classification threshold_config config
-#                   thresholds journal control_request (default: all)
+#                   thresholds journal control_request window_decode (default: all)
 #
 # A crash input lands in WORK/artifacts/TARGET/; once fixed, copy it to
 # test/fuzz/regressions/TARGET/ (unit-fuzz-regressions replays it in every
@@ -27,7 +27,8 @@ set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
 
-all_targets=(packet rules rule_match classification threshold_config config thresholds journal control_request)
+all_targets=(packet rules rule_match classification threshold_config config thresholds journal control_request
+             window_decode)
 seconds=60
 smoke=0
 jobs=1
@@ -79,6 +80,7 @@ max_len() {
   case $1 in
     packet) echo 16384 ;;
     journal) echo 16384 ;;
+    window_decode) echo 65536 ;;  # a flood window's summary is about 30 KiB
     *) echo 8192 ;;
   esac
 }

@@ -50,4 +50,8 @@ std::string journal(const uint8_t* data, size_t size);
 // ControlServer (framing, size limit, CommandTable::handle, Args).
 std::string control_request(const uint8_t* data, size_t size);
 
+// A window summary as an appliance sends it to the fleet aggregator
+// (fleet::decode_window, then encode, decode again, merge).
+std::string window_decode(const uint8_t* data, size_t size);
+
 } // namespace sg::fuzz

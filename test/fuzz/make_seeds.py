@@ -19,6 +19,9 @@ Writes OUTDIR/<target>/ for each target (default: all):
   thresholds        rules/thresholds.yaml and the test cases' thresholds files
   journal           incident journals written here in the journal's format
                     (lib/incident/journal.hpp): whole, torn, corrupt
+  window_decode     small window summaries written here in the fleet codec's format
+                    (lib/fleet/window_codec.hpp); the large ones, from real counting,
+                    are committed in test/fuzz/seeds/window_decode/
 
 Without the corpus (--corpus absent or missing) its seeds are skipped with a
 message; the repository's own files and the generated ones are always used.
@@ -36,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ["packet", "rules", "rule_match", "classification", "threshold_config", "config", "thresholds",
-           "journal", "control_request"]
+           "journal", "control_request", "window_decode"]
 
 # LinkType values of lib/parse/decode.hpp, by DLT / LINKTYPE number.
 LINK_OF_DLT = {1: 0, 12: 1, 14: 1, 101: 1, 228: 2, 229: 3, 113: 4, 276: 5, 0: 6, 108: 7}
@@ -211,6 +214,56 @@ def seeds_journal(out):
     return len(journals)
 
 
+# --- window summaries ---------------------------------------------------------
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    return bytes(out + bytes([v]))
+
+
+def window(hosts=b"\0\0", targets=b"\0\0", pairs=b"\0\0", services=b"\0\0", scans=b"\0\0",
+           sweeps=b"\0\0", version=1):
+    """A summary: header, window 7 (one worker, 100 packets), then the parts."""
+    head = b"SGWS" + struct.pack("<H", version) + b"".join(varint(v) for v in (7, 8, 1, 100, 0, 10**18, 10**18 + 5))
+    return head + hosts + targets + pairs + services + scans + sweeps
+
+
+def v4(text):
+    return bytes(int(x) for x in text.split("."))
+
+
+def seeds_window(out):
+    zeros = lambda n: b"\0" * n  # noqa: E731 - n varints of 0 (empty counters, empty sparse HyperLogLogs)
+    host = (b"\x01" + v4("10.1.0.2") + varint(0) + b"".join(varint(v) for v in (10, 1500, 2, 0, 0, 8, 0, 0))
+            + zeros(8) + varint(2) + struct.pack("<HH", 3 << 6 | 1, 63 << 6 | 59) + zeros(3)
+            + varint(1 << 1) + varint(8) + varint(480) + zeros(6))
+    v6 = bytes.fromhex("20010db8000000000000000000000001")
+    pair = b"\x02" + v6 + v4("10.1.0.5") + varint(9) + varint(2)
+    target = (b"\x03" + v4("10.1.0.5") + varint(10) + varint(0) + b"".join(varint(v) for v in (10, 600, 10))
+              + zeros(5) + varint(0) + bytes(range(1, 57)) * 4 + bytes(32))
+    service = b"\x03" + v4("198.18.0.1") + v4("10.1.0.5") + struct.pack("<H", 22) + bytes([4, 1, 4, 1, 3, 3])
+    scan = b"\x03" + v4("198.18.0.1") + v4("10.1.0.5") + bytes([25, 0, 25, 1, 0]) + varint(1) + struct.pack("<H", 7 << 6 | 2)
+    sweep = b"\x01" + v4("198.18.0.1") + struct.pack("<H", 22) + varint(0) + b"\x06" + bytes([64, 0, 64, 0, 0]) + zeros(1)
+    whole = window(hosts=varint(0) + varint(1) + host, targets=varint(10) + varint(1) + target,
+                   pairs=varint(9) + varint(1) + pair, services=varint(4) + varint(1) + service,
+                   scans=varint(25) + varint(1) + scan, sweeps=varint(64) + varint(1) + sweep)
+    windows = {
+        "empty": window(),
+        "one-of-each": whole,
+        "truncated": whole[:-9],
+        "version-2": window(version=2),
+        "pair-listed-twice": window(pairs=varint(18) + varint(2) + pair + pair),
+        "pairs-over-capacity": window(pairs=varint(0) + varint(1025)),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in windows.items():
+        (out / name).write_bytes(data)
+    return len(windows)
+
+
 def seeds_control(out):
     """Requests as safeguardctl and docs/operations.md write them: one per
     input, and all of them on one connection. The first byte of an input is
@@ -283,6 +336,8 @@ def main():
                 n += 1
         elif t == "control_request":
             n = seeds_control(d)
+        elif t == "window_decode":
+            n = seeds_window(d)
         else:
             n = seeds_journal(d)
         print(f"make_seeds: {t}: {n} seeds", file=sys.stderr)

@@ -72,3 +72,6 @@ TEST_CASE("fuzz inputs of the incident journal replay cleanly", "[fuzz]") {
 TEST_CASE("fuzz inputs of the control socket replay cleanly", "[fuzz]") {
     CHECK(replay("control_request", sg::fuzz::control_request) > 0);
 }
+TEST_CASE("fuzz inputs of the fleet window codec replay cleanly", "[fuzz]") {
+    CHECK(replay("window_decode", sg::fuzz::window_decode) > 0);
+}
