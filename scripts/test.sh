@@ -4,6 +4,8 @@
 # (test/notify/run_smtp.py), the incident workflow end to end
 # (test/incident/run_workflow.py), the faults of a running appliance
 # (test/fault/run_faults.py) and of its state directory (test/fault/run_disk_full.py),
+# the fleet on NATS JetStream (test/fleet: its environment's captures and
+# thresholds, then two appliances, two aggregators and a three-node cluster),
 # every pcap case, the control socket end to
 # end (test/control/run_control.py) and the corpus ground
 # truth (test/pcap/run_truth.py), and ends with one line "N passed, N failed"
@@ -84,6 +86,12 @@ run_suite "faults" "faults" /usr/bin/python3 test/fault/run_faults.py --safeguar
     --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # Faults: the state directory's disk full or unwritable (a small tmpfs; needs root, else skipped).
 run_suite "disk full" "disk full" /usr/bin/python3 test/fault/run_disk_full.py --safeguard "$safeguard" \
+    --safeguardctl "$build/app/safeguardctl/safeguardctl"
+# The fleet's captures and thresholds: each half below, the whole above (no root needed).
+run_suite "fleet env" "fleet env" /usr/bin/python3 test/fleet/check_env.py --safeguard "$safeguard" \
+    --parts captures,replay
+# The fleet end to end: NATS cluster, two appliances, two aggregators, failures (needs root, else skipped).
+run_suite "fleet" "fleet" /usr/bin/python3 test/fleet/run_fleet.py --safeguard "$safeguard" \
     --safeguardctl "$build/app/safeguardctl/safeguardctl"
 # suricata-verify: Suricata's own regression cases, counts per signature.
 run_suite "suricata-verify" "suricata-verify" /usr/bin/python3 test/suricata-verify/run_verify.py --safeguard "$safeguard"

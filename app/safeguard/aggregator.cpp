@@ -32,6 +32,17 @@ Nanos wall_now() {
                      .count());
 }
 
+// The summary's deployment numbers name this aggregator's deployments (the
+// config fingerprint says they should; a message that does not must not
+// index past the ownership table).
+bool deployments_in_range(const WindowSummary& w, size_t n) {
+    bool ok = true;
+    auto check = [&](DeploymentId d) { ok = ok && (d == kNoDeployment || d < n); };
+    w.hosts.for_each([&](const HostStats& h) { check(h.deployment); });
+    w.sweeps.for_each([&](const auto& e) { check(e.key.target_deployment); });
+    return ok;
+}
+
 } // namespace
 
 Aggregator::Aggregator(const Config& cfg, const Ownership& ownership, DetectionSetup detection, std::FILE* eve)
@@ -360,9 +371,12 @@ void Aggregator::process(fleet::Fetched msg) {
         msg.ack();
         return;
     }
-    if (auto ok = fleet::decode_window(m->summary, *block_); !ok) {
+    auto decoded = fleet::decode_window(m->summary, *block_);
+    if (decoded && !deployments_in_range(*block_, cfg_.deployments.size()))
+        decoded = make_error(fmt::format("a deployment number past the {} deployments", cfg_.deployments.size()));
+    if (!decoded) {
         ++a.rejected;
-        warn_once("summary:" + a.name, fmt::format("a window of {}: {} (dropped)", a.name, ok.error().message));
+        warn_once("summary:" + a.name, fmt::format("a window of {}: {} (dropped)", a.name, decoded.error().message));
         msg.ack();
         return;
     }

@@ -122,7 +122,7 @@ struct FleetConfig {
     std::vector<std::string> appliances;     // aggregate: the appliances whose windows it merges
     unsigned replicas = 3;                   // JetStream copies of streams and buckets (1, 3 or 5)
     uint32_t backlog_mib = 256;              // run: MiB of windows kept on disk while the bus is away
-    Nanos lease = 3 * kNsPerSec;             // aggregate: a silent active aggregator is replaced after this
+    Nanos lease = 10 * kNsPerSec;            // aggregate: a silent active aggregator is replaced after this
     Nanos appliance_timeout = 30 * kNsPerSec; // aggregate: windows complete without an appliance silent this long
 };
 

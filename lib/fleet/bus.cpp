@@ -232,6 +232,8 @@ Bus::~Bus() {
     }
 }
 
+int64_t Bus::max_payload() const { return nc_ ? natsConnection_GetMaxPayload(nc_) : 0; }
+
 bool Bus::connected() const { return nc_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
 
 Result<> Bus::ensure_windows_stream() {

@@ -147,6 +147,8 @@ public:
     Bus& operator=(const Bus&) = delete;
 
     bool connected() const;
+    // The largest message the server takes (its max_payload; 0 while not connected).
+    int64_t max_payload() const;
     const Names& names() const { return names_; }
     const FleetConfig& config() const { return cfg_; }
 

@@ -181,7 +181,24 @@ bool Publisher::publish_some() {
     std::vector<uint64_t> seqs;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        // A message the server can never take (over its max_payload) must not
+        // hold the others back: dropped, counted, logged.
+        const int64_t max = bus_->max_payload();
+        while (max > 0 && !queue_.empty() && int64_t(queue_.front().bytes.size()) > max) {
+            Queued& q = queue_.front();
+            log::error("fleet: window message {} is {} bytes, over the server's max_payload ({}): dropped; raise "
+                       "max_payload on the NATS servers (docs/fleet.md, sizing)", q.id, q.bytes.size(), max);
+            if (!q.file.empty()) {
+                std::error_code ec;
+                fs::remove(q.file, ec);
+                --spool_files_;
+                spool_bytes_ -= q.bytes.size();
+            }
+            queue_.pop_front();
+            ++oversize_;
+        }
         for (const Queued& q : queue_) {
+            if (max > 0 && int64_t(q.bytes.size()) > max) break;  // dropped at the next pass, in order
             if (batch.size() == kBatch) break;
             batch.push_back(Outgoing{bus_->names().window_subject(options_.fleet.name), q.id, q.bytes});
             seqs.push_back(q.seq);
@@ -269,6 +286,7 @@ nlohmann::json Publisher::status() const {
             {"spool_files", spool_files_.load()},
             {"spool_bytes", spool_bytes_.load()},
             {"dropped", dropped_.load()},
+            {"oversize", oversize_.load()},
             {"last_message_bytes", encoded_bytes_.load()},
             {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
 }

@@ -103,6 +103,7 @@ private:
     std::atomic<uint64_t> errors_{0};      // failed batch attempts
     std::atomic<uint64_t> spooled_{0};     // messages written to the spool
     std::atomic<uint64_t> dropped_{0};     // spooled messages dropped past the bound
+    std::atomic<uint64_t> oversize_{0};    // messages over the server's max_payload, dropped
     std::atomic<uint64_t> spool_bytes_{0};
     std::atomic<uint64_t> spool_files_{0};
     std::atomic<uint64_t> encoded_bytes_{0}; // the latest window message's size

@@ -122,6 +122,8 @@ server_name: "{self.names[i]}"
 listen: "127.0.0.1:{self.client_ports[i]}"
 http: "127.0.0.1:{self.http_ports[i]}"
 logtime: true
+# A window message can exceed the 1 MiB default (docs/fleet.md, sizing).
+max_payload: 4194304
 jetstream {{
   store_dir: "{self.workdir / f'n{i}'}"
   max_memory_store: 67108864
