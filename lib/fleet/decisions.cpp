@@ -73,12 +73,17 @@ void DecisionWatcher::loop() {
                 changed = e.deleted ? seen.erase(e.key) > 0 : seen.insert(e.key).second;
             }
         }
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (current && (changed || !applied_) && (seen != deactivated_ || !applied_)) {
+        if (!current || !(changed || !applied_)) continue;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (seen == deactivated_ && applied_) continue;
             if (seen != deactivated_) ++changes_;
             deactivated_ = seen;
-            applied_ = apply_(deactivated_);
         }
+        // Outside the lock: applying waits for the reporter thread, status() must not.
+        const bool ok = apply_(seen);
+        std::lock_guard<std::mutex> lock(mutex_);
+        applied_ = ok;
     }
 }
 
