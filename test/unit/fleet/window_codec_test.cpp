@@ -4,6 +4,7 @@
 #include "fleet/window_codec.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -825,6 +826,34 @@ TEST_CASE("window codec: encoded sizes of typical windows", "[fleet][sizes]") {
             std::filesystem::create_directories(seeds);
             std::ofstream(std::filesystem::path(seeds) / c.name, std::ios::binary) << bytes;
         }
+    }
+    // What each costs (printed, never asserted: this machine is shared): the
+    // appliance's reporter encodes once per window; the aggregator decodes
+    // and merges once per appliance and window.
+    report += "  per window, mean of 20 (µs): encode, decode, merge into a window block\n";
+    auto block = std::make_unique<WindowSummary>();
+    auto decoded_block = std::make_unique<WindowSummary>();
+    for (const Case& c : cases) {
+        using Clock = std::chrono::steady_clock;
+        constexpr int kRuns = 20;
+        const auto us = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count() / kRuns; };
+        std::string bytes;
+        auto t0 = Clock::now();
+        for (int i = 0; i < kRuns; ++i) {
+            bytes.clear();
+            encode_window(*c.summary, bytes);
+        }
+        const double enc = us(Clock::now() - t0);
+        t0 = Clock::now();
+        for (int i = 0; i < kRuns; ++i) REQUIRE(decode_window(bytes, *decoded_block));
+        const double dec = us(Clock::now() - t0);
+        t0 = Clock::now();
+        for (int i = 0; i < kRuns; ++i) {
+            block->clear();
+            block->merge(*decoded_block);
+        }
+        const double mrg = us(Clock::now() - t0);
+        report += fmt::format("{:>10}: {:>9.0f} {:>9.0f} {:>9.0f}\n", c.name, enc, dec, mrg);
     }
     WARN(report);
     const auto size_of = [&](size_t i) { return encoded(*cases[i].summary).size(); };
