@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace sg::ctl {
 
@@ -121,7 +122,39 @@ std::string incidents_table(const json& rows) {
     return t.empty() ? "no incidents\n" : t.str();
 }
 
+// "a, b, c" of a JSON list of names; "none" when empty or absent.
+std::string names_or_none(const json& o, const char* key) {
+    std::vector<std::string> names;
+    if (o.is_object() && o.contains(key) && o[key].is_array())
+        for (const auto& x : o[key]) names.push_back(text(x));
+    return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+}
+
+// `safeguard aggregate`'s status: its role, the appliances and where it is in the stream.
+std::string format_aggregate_status(const json& r) {
+    std::string out = fmt::format("safeguard aggregate {} of site {}: {}{}\n", field(r, "name"), field(r, "site"),
+                                  field(r, "role"), r.value("connected", false) ? "" : " (not connected to NATS)");
+    if (r.value("role", "") != "active") {
+        out += fmt::format("active aggregator: {}\n", field(r, "active"));
+        if (r.contains("error") && !r["error"].is_null()) out += fmt::format("error: {}\n", field(r, "error"));
+        return out;
+    }
+    const json& cursor = r.contains("cursor") ? r["cursor"] : json::object();
+    out += fmt::format("term {}; windows analysed {}, summaries merged {}, late {}, rejected {}; stream cursor {}\n",
+                       field(r, "term"), field(r, "windows_analysed"), field(r, "summaries_merged"),
+                       field(r, "late_summaries"), field(r, "rejected"), field(cursor, "cursor"));
+    Table apps({"APPLIANCE", "WINDOWS", "BYTES", "LAST HEARD", "SILENT", "LATE", "REJECTED"});
+    if (r.contains("appliances"))
+        for (const auto& a : r["appliances"])
+            apps.add({field(a, "name"), count(a["windows"]), count(a["bytes"]),
+                      fmt::format("{:.1f} s ago", a.value("heard_s_ago", 0.0)), field(a, "silent"), count(a["late"]),
+                      count(a["rejected"])});
+    out += fmt::format("\n{}\ndeactivated: {}\n", apps.str(), names_or_none(r, "deactivated"));
+    return out;
+}
+
 std::string format_status(const json& r) {
+    if (r.value("command", "") == "aggregate") return format_aggregate_status(r);
     std::string out;
     out += fmt::format("safeguard {} (pid {}), {} in {} mode, up {}\n", field(r, "version"), field(r, "pid"),
                        field(r, "command"), field(r, "mode"), duration(r.value("uptime_s", 0.0)));
@@ -137,6 +170,15 @@ std::string format_status(const json& r) {
                            field(r["incidents"], "total"), states.empty() ? "none" : states.substr(1));
     }
     out += fmt::format("control socket: {}; metrics: {}\n", field(r["control"], "socket"), field(r, "metrics"));
+    if (r.contains("fleet") && r["fleet"].is_object()) {
+        const json& f = r["fleet"];
+        const json& d = f.contains("decisions") && f["decisions"].is_object() ? f["decisions"] : json::object();
+        out += fmt::format("fleet: {} of site {}, {}; published {}, queued {}, spooled {} ({} files), dropped {}, "
+                           "errors {}; blocklist from the aggregator: {}\n",
+                           field(f, "appliance"), field(f, "site"), f.value("publishing", false) ? "publishing" : "not publishing",
+                           field(f, "published"), field(f, "queued"), field(f, "spooled"), field(f, "spool_files"),
+                           field(f, "dropped"), field(f, "errors"), names_or_none(d, "deactivated"));
+    }
     Table ports({"PORT", "DRIVER", "DEVICE", "RXQ", "TXQ", "RSS"});
     for (const auto& p : r["ports"])
         ports.add({field(p, "name"), field(p, "driver"), field(p, "device"), field(p, "rx_queues"),

@@ -296,6 +296,15 @@ def scenario(args, base):
             got = [(appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") or {} for app in apps]
             return got if all((g.get("decisions") or {}).get("deactivated") == ["db"] for g in got) else None
         decided = wait_until(applied, 60, step=0.5)
+        text = subprocess.run([args.safeguardctl, "--socket", a2.sock, "status"], capture_output=True, text=True,
+                              timeout=15).stdout
+        check("safeguardctl status on agg-2 (text): active, both appliances, db deactivated",
+              "agg-2 of site" in text and ": active" in text and "deactivated: db" in text
+              and all(f"\n{n} " in text for n in ("a", "b")), text)
+        text = subprocess.run([args.safeguardctl, "--socket", str(base / "a" / "control.sock"), "status"],
+                              capture_output=True, text=True, timeout=15).stdout
+        check("safeguardctl status on appliance a (text): its fleet link and the blocklist it received",
+              "fleet: a of site" in text and "blocklist from the aggregator: db" in text, text)
         check("both appliances apply agg-2's deactivation of db (the decisions bucket)", bool(decided),
               [(appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") for app in apps])
         outs = [p.communicate(timeout=120)[0] for p in senders]
