@@ -289,6 +289,8 @@ def scenario(args, base):
         took = wait_until(lambda: "takes over" in a2.text(), 20)
         check(f"agg-2 takes over ({time.time() - killed_at:.1f} s after the kill; lease 10 s)", bool(took),
               a2.text()[-1500:])
+        cluster.restart(0)
+        check("nats node 0 restarted: the cluster has three nodes again", bool(cluster.wait_ready(30)))
 
         # The sweep's incident opens under agg-2 (its detectors warmed up on the
         # windows agg-1 had analysed), the deadline passes, db is deactivated.
@@ -306,6 +308,24 @@ def scenario(args, base):
         check("safeguardctl status on appliance a (text): its fleet link and the blocklist it received",
               "fleet: a of site" in text and "blocklist from the aggregator: db" in text, text)
         check("both appliances apply agg-2's deactivation of db (the decisions bucket)", bool(decided),
+              [(appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") for app in apps])
+        # The bus away for the appliances: two of three nodes down (no quorum),
+        # then back. They keep working, spool their windows, and catch up.
+        cluster.kill(1)
+        cluster.kill(2)
+        down_at = time.time()
+        spooling = wait_until(lambda: all(((appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") or {})
+                                          .get("spool_files", 0) > 0 for app in apps), 15, step=0.5)
+        check(f"nodes 1 and 2 killed (no quorum): both appliances keep their windows in the spool "
+              f"({time.time() - down_at:.1f} s)", bool(spooling),
+              [(appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") for app in apps])
+        cluster.restart(1)
+        cluster.restart(2)
+        check("nodes 1 and 2 back: the cluster is ready", bool(cluster.wait_ready(60)))
+        caught_up = wait_until(lambda: all(((appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") or {})
+                                           .get("spool_files", 1) == 0 for app in apps), 60, step=0.5)
+        check(f"both appliances caught up: the spool published and emptied ({time.time() - down_at:.1f} s after "
+              "the quorum was lost)", bool(caught_up),
               [(appliance_ctl(args.safeguardctl, app, "status") or {}).get("fleet") for app in apps])
         outs = [p.communicate(timeout=120)[0] for p in senders]
         for name, out in zip(("half_a", "half_b"), outs):
@@ -351,7 +371,11 @@ def scenario(args, base):
         codes = [app.stop() for app in apps]
         check("both appliances stop cleanly (SIGTERM, exit 0), the last windows and a bye published",
               codes == [0, 0], codes)
-        time.sleep(2)
+        def consumed():
+            st = a2.ctl_json("status") or {}
+            return st if st.get("role") == "active" and st.get("waiting_for_analysis", 1) <= 2 and all(
+                a.get("silent") for a in st.get("appliances", [])) else None
+        wait_until(consumed, 60, step=0.5)
         st = a2.ctl_json("status") or {}
         reports = [app.report() for app in apps]
         published = {app.name: (r.get("fleet") or {}).get("published") for app, r in zip(apps, reports)}
