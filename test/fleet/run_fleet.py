@@ -13,9 +13,11 @@ appliances' af_packet ports (veth pairs) at the same moment.
 
 During the run: one NATS node is killed (SIGKILL), then the active
 aggregator (SIGKILL) once the flood's incident is notified; the standby
-takes over. The sweep's incident opens under the new aggregator, its
-deadline (policy.deadline 2s) passes while the sweep goes on, and db is
-deactivated: both appliances drop db's traffic from then on.
+takes over, and the node comes back. The sweep's incident opens under the
+new aggregator, its deadline (policy.deadline 2s) passes while the sweep
+goes on, and db is deactivated: both appliances drop db's traffic from
+then on. Then two of the three nodes are killed (no quorum: the bus is
+away) and restarted: the appliances spool their windows and catch up.
 
 Checks:
   - the fleet opens exactly one incident per attack: the flood's with the
