@@ -35,26 +35,15 @@ json deadline_in(const Incident& inc, Nanos now) {
     return double(*inc.deadline - now) / double(kNsPerSec);
 }
 
-// One line per incident: what `incidents list` and the dashboard show.
 } // namespace
 
+// One line per incident: what `incidents list` and the dashboard show.
 json incident_row(const Incident& inc, Nanos now) {
-    return {{"id", inc.id},
-            {"state", state_name(inc.state)},
-            {"type", inc.key.type},
-            {"direction", direction_name(inc.key.direction)},
-            {"service", inc.service.empty() ? json(nullptr) : json(inc.service)},
-            {"port", inc.port ? json(inc.port) : json(nullptr)},
-            {"source", to_json(inc.key.source)},
-            {"target", to_json(inc.key.target)},
-            {"deployments", inc.deployments()},
-            {"opened", format_timestamp(inc.opened)},
-            {"last_seen", format_timestamp(inc.last_seen)},
-            {"updates", inc.updates},
-            {"deadline", time_or_null(inc.deadline.value_or(0))},
-            {"deadline_in_s", deadline_in(inc, now)},
-            {"exception", inc.exception ? json(inc.exception) : json(nullptr)},
-            {"acknowledged", inc.acknowledged_at.has_value()}};
+    json row = incident_summary_json(inc);
+    row["deadline"] = time_or_null(inc.deadline.value_or(0));
+    row["deadline_in_s"] = deadline_in(inc, now);
+    row["acknowledged"] = inc.acknowledged_at.has_value();
+    return row;
 }
 
 namespace {

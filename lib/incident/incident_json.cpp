@@ -91,32 +91,36 @@ json to_json(const Event& e) {
     return j;
 }
 
+json incident_summary_json(const Incident& inc) {
+    return {{"id", inc.id},
+            {"state", state_name(inc.state)},
+            {"type", inc.key.type},
+            {"direction", direction_name(inc.key.direction)},
+            {"service", inc.service.empty() ? json(nullptr) : json(inc.service)},
+            {"port", inc.port ? json(inc.port) : json(nullptr)},
+            {"source", to_json(inc.key.source)},
+            {"target", to_json(inc.key.target)},
+            {"deployments", inc.deployments()},
+            {"opened", format_timestamp(inc.opened)},
+            {"last_seen", format_timestamp(inc.last_seen)},
+            {"updates", inc.updates},
+            {"exception", inc.exception ? json(inc.exception) : json(nullptr)}};
+}
+
 json to_json(const Incident& inc) {
     json notifications = json::array();
     for (const auto& n : inc.notifications) notifications.push_back(notification_json(n, false));
     json events = json::array();
     for (const auto& e : inc.events) events.push_back(to_json(e));
-    return {
-        {"id", inc.id},
-        {"state", state_name(inc.state)},
-        {"type", inc.key.type},
-        {"direction", direction_name(inc.key.direction)},
-        {"service", inc.service.empty() ? json(nullptr) : json(inc.service)},
-        {"port", inc.port ? json(inc.port) : json(nullptr)},
-        {"source", to_json(inc.key.source)},
-        {"target", to_json(inc.key.target)},
-        {"deployments", inc.deployments()},
+    json j = incident_summary_json(inc);
+    j.update(json{
         {"source_hosts", inc.source_hosts},
         {"target_hosts", inc.target_hosts},
-        {"opened", format_timestamp(inc.opened)},
         {"first_seen", format_timestamp(inc.first_seen)},
-        {"last_seen", format_timestamp(inc.last_seen)},
-        {"updates", inc.updates},
         {"attributions", inc.attributions},
         {"evidence", inc.merged_evidence()},
         {"deadline", time_or_null(inc.deadline)},
         {"extended", inc.extended_total ? json(format_duration(inc.extended_total)) : json(nullptr)},
-        {"exception", inc.exception ? json(inc.exception) : json(nullptr)},
         {"acknowledged", inc.acknowledged_at
                              ? json{{"by", inc.acknowledged_by},
                                     {"at", format_timestamp(*inc.acknowledged_at)}}
@@ -124,7 +128,8 @@ json to_json(const Incident& inc) {
         {"evidence_file", inc.evidence_file.empty() ? json(nullptr) : json(inc.evidence_file)},
         {"notifications", notifications},
         {"events", events},
-    };
+    });
+    return j;
 }
 
 json scope_to_json(const ExceptionScope& s) {

@@ -17,6 +17,10 @@ namespace sg {
 
 nlohmann::json to_json(const Event& e);
 nlohmann::json to_json(const Incident& inc);           // report form
+// What identifies an incident and where it stands (id, state, type,
+// direction, service, port, ends, deployments, opened, last_seen, updates,
+// exception): the head of to_json(), and of the control socket's rows.
+nlohmann::json incident_summary_json(const Incident& inc);
 nlohmann::json to_json(const IncidentException& ex);   // report form
 nlohmann::json to_json(const Endpoint& e);
 nlohmann::json scope_to_json(const ExceptionScope& s);
