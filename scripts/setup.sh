@@ -32,6 +32,8 @@ packages=(
   libnats-dev libpcre2-dev
   # tests and benchmarks: pcap tools, generators, protocol peers, fuzzing
   tcpreplay tshark wireshark-common python3-scapy python3-aiosmtpd python3-yaml python3-prometheus-client nats-server
+  # the fleet test: network namespaces and veth pairs (ip netns)
+  iproute2
   clang libclang-rt-14-dev jq time
   # the dashboard test: a headless browser
   chromium
