@@ -30,7 +30,9 @@ Checks:
   - no duplicate e-mail: one per owner and incident, distinct Message-IDs;
   - the deactivation: in the aggregator's blocklist and the decisions
     bucket, applied by both appliances (their status), whose workers count
-    blocked packets.
+    blocked packets;
+  - safeguardctl against the aggregator: status (text), incidents, posture,
+    exception add/list, blocklist.
 
 Ends with "fleet: N passed, M failed". Needs root (a network namespace);
 without it, or without nats-server, says why and reports 0 passed, 0 failed.
@@ -421,6 +423,19 @@ def scenario(args, base):
               any("db-owner@example.com" in m["to"] for m in msgs) and "db-owner" not in a1.text(), msgs)
 
         # --- the deactivation ------------------------------------------------------------------
+        posture = a2.ctl_json("posture") or {}
+        deps = {d["name"]: d for d in posture.get("deployments", [])}
+        check("posture on agg-2: web is the flood's target, db the sweep's source and blocked",
+              any(i["type"] == "syn_flood" and i["role"] == "target" for i in deps.get("web", {}).get("incidents", []))
+              and any(i["type"] == "sweep" and i["role"] == "source" for i in deps.get("db", {}).get("incidents", []))
+              and deps.get("db", {}).get("blocked") is True, posture)
+        added = a2.ctl_json("exception", "add", "--deployment", "web", "--type", "syn_flood", "--direction",
+                            "inbound", "--for", "1h", "--reason", "load test by the owner")
+        listed = a2.ctl_json("exception", "list") or {}
+        check("exception add and list on agg-2 (fleet-wide): the flood's incident becomes excepted",
+              bool(added) and len(listed.get("exceptions", [])) == 1
+              and any(i["type"] == "syn_flood" and i["state"] == "excepted" for i in (incidents(a2) or [])),
+              (added, listed, incidents(a2)))
         bl = a2.ctl_json("blocklist") or {}
         check("agg-2 deactivated db (deadline passed while the sweep went on)",
               [d["deployment"] for d in bl.get("deployments", [])] == ["db"], bl)
