@@ -165,7 +165,7 @@ TEST_CASE("Sections left empty keep their defaults; inline_pairs may come before
 TEST_CASE("Unknown keys are errors at every level, with the closest key suggested") {
     CHECK(error_of("mode: tap\nwokers: 4\n") ==
           "cfg.yaml:2: unknown key 'wokers' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, metrics, rules, detect, notify, policy, enforcement, state_dir, eal); did you mean 'workers'?");
+          "sizes, flow_timeout, outputs, deployments, control, metrics, rules, detect, notify, policy, enforcement, fleet, state_dir, eal); did you mean 'workers'?");
     CHECK(error_of("sizes:\n  mbufs: 2048\n  burts: 16\n") ==
           "cfg.yaml:3: sizes: unknown key 'burts' (expected one of: mbufs, mbuf_cache, "
           "rx_descriptors, tx_descriptors, flow_table, ring, burst, stream_buffers, "
@@ -176,7 +176,7 @@ TEST_CASE("Unknown keys are errors at every level, with the closest key suggeste
     // Nothing close: no guess.
     CHECK(error_of("threads: 4\n") ==
           "cfg.yaml:1: unknown key 'threads' (expected one of: mode, workers, ports, inline_pairs, "
-          "sizes, flow_timeout, outputs, deployments, control, metrics, rules, detect, notify, policy, enforcement, state_dir, eal)");
+          "sizes, flow_timeout, outputs, deployments, control, metrics, rules, detect, notify, policy, enforcement, fleet, state_dir, eal)");
     CHECK(error_of("workers: 2\nmode: tap\nworkers: 3\n") ==
           "cfg.yaml:3: workers: repeated key (first on line 1)");
 }
