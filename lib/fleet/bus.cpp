@@ -284,6 +284,12 @@ Result<std::unique_ptr<Kv>> Bus::bucket(const std::string& name, uint8_t history
 }
 
 Result<> Bus::publish_batch(std::span<const Outgoing> batch, std::chrono::milliseconds wait) {
+    // While the connection is away libnats would keep the batch in its
+    // reconnect buffer (8 MB, outside fleet.backlog_mib) and send it on
+    // reconnecting, even windows the publisher has since dropped from its
+    // spool; and this call would wait `wait` for acknowledgements that
+    // cannot come.
+    if (!connected()) return make_error(fmt::format("not connected to {}", fmt::join(cfg_.servers, ",")));
     {
         std::lock_guard<std::mutex> lock(async_mutex_);
         async_error_.clear();
