@@ -469,7 +469,10 @@ constexpr UintRange kBacklogMib{1, 1u << 20};
 
 void parse_fleet(const Field& f, FleetConfig& fl) {
     fl.enabled = true;
-    parse_map(f, {{"servers", into(fl.servers, [](const Field& v) { return get_list(v, get_nats_url); }), true},
+    parse_map(f, {{"servers", [&](const Field& v) {
+                       fl.servers = get_list(v, get_nats_url);
+                       if (fl.servers.empty()) v.expected("at least one NATS server URL");
+                   }, true},
                   {"site", into(fl.site, get_fleet_name)},
                   {"name", into(fl.name, get_fleet_name), true},
                   {"appliances", into(fl.appliances, [](const Field& v) {
@@ -490,7 +493,6 @@ void parse_fleet(const Field& f, FleetConfig& fl) {
                   {"appliance_timeout", into(fl.appliance_timeout,
                                              duration_in(kNsPerSec, 3600 * kNsPerSec,
                                                          "a duration from 1s to 1h such as 30s"))}});
-    if (fl.servers.empty()) f.fail("servers: expected at least one NATS server URL");
 }
 
 void parse_rules(const Field& f, RulesConfig& r) {

@@ -183,6 +183,12 @@ Result<std::optional<KvEntry>> KvWatcher::next(std::chrono::milliseconds wait) {
 // --- Bus -----------------------------------------------------------------------------
 
 struct BusCallbacks {
+    // Without a callback libnats would retry inside natsConnection_Connect()
+    // until it connects, which with unlimited reconnects means never
+    // returning while the bus is away. With one, the call returns
+    // NATS_NOT_YET_CONNECTED and libnats keeps trying on its own thread;
+    // connected() tells the rest.
+    static void connected_later(natsConnection*, void*) {}
     static void publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
         auto* bus = static_cast<Bus*>(closure);
         std::lock_guard<std::mutex> lock(bus->async_mutex_);
@@ -205,7 +211,8 @@ Result<std::unique_ptr<Bus>> Bus::connect(const FleetConfig& cfg, std::string_vi
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
     if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 2000);
-    if (s == NATS_OK && retry_connect) s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+    if (s == NATS_OK && retry_connect)
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, &BusCallbacks::connected_later, nullptr);
     if (s != NATS_OK) {
         natsOptions_Destroy(opts);
         return nats_error("NATS options", s);
@@ -279,6 +286,12 @@ Result<std::unique_ptr<Kv>> Bus::bucket(const std::string& name, uint8_t history
 }
 
 Result<> Bus::publish_batch(std::span<const Outgoing> batch, std::chrono::milliseconds wait) {
+    // While the connection is away libnats would keep the batch in its
+    // reconnect buffer (8 MB, outside fleet.backlog_mib) and send it on
+    // reconnecting, even windows the publisher has since dropped from its
+    // spool; and this call would wait `wait` for acknowledgements that
+    // cannot come.
+    if (!connected()) return make_error(fmt::format("not connected to {}", fmt::join(cfg_.servers, ",")));
     {
         std::lock_guard<std::mutex> lock(async_mutex_);
         async_error_.clear();

@@ -160,6 +160,7 @@ public:
     // Publishes the batch and waits for JetStream's acknowledgement of every
     // message (at most `wait` in all). Ok only when all were stored (or were
     // duplicates of stored ones): on an error, publish the batch again.
+    // While disconnected, an error at once (nothing is buffered for later).
     Result<> publish_batch(std::span<const Outgoing> batch, std::chrono::milliseconds wait);
 
     // (Re)creates the durable pull consumer on the windows stream so that it

@@ -628,6 +628,60 @@ TEST_CASE("metrics: the listener's address, loopback by default, off when absent
           "cfg.yaml:2: metrics: unknown key 'lisen' (expected one of: listen); did you mean 'listen'?");
 }
 
+TEST_CASE("fleet: the bus's servers, the site and the names; off when absent", "[fleet]") {
+    auto load = [](const std::string& text) {
+        auto r = sg::parse_config(text, "cfg.yaml");
+        INFO((r.ok() ? std::string() : r.error().message));
+        REQUIRE(r.ok());
+        return std::move(*r);
+    };
+    {
+        const sg::Config c = load("workers: 2\n");
+        CHECK_FALSE(c.fleet.enabled);
+        CHECK(c.fleet.servers.empty());
+    }
+    {
+        // An appliance: only what it needs; the rest has its defaults.
+        const sg::Config c = load("fleet:\n  servers: [nats://10.0.0.1:4222]\n  name: edge-1\n");
+        CHECK(c.fleet.enabled);
+        CHECK(c.fleet.servers == std::vector<std::string>{"nats://10.0.0.1:4222"});
+        CHECK(c.fleet.name == "edge-1");
+        CHECK(c.fleet.site == "default");
+        CHECK(c.fleet.appliances.empty());
+        CHECK(c.fleet.replicas == 3);
+        CHECK(c.fleet.backlog_mib == 256);
+        CHECK(c.fleet.lease == 3 * sg::kNsPerSec);
+        CHECK(c.fleet.appliance_timeout == 30 * sg::kNsPerSec);
+    }
+    {
+        // An aggregator: every key.
+        const sg::Config c = load("fleet:\n"
+                                  "  servers:\n"
+                                  "    - nats://10.0.0.1:4222\n"
+                                  "    - tls://nats-2.example.com:4222\n"
+                                  "  site: lab_2\n"
+                                  "  name: agg-1\n"
+                                  "  appliances: [edge-1, edge-2]\n"
+                                  "  replicas: 5\n"
+                                  "  backlog_mib: 64\n"
+                                  "  lease: 5s\n"
+                                  "  appliance_timeout: 1m\n");
+        CHECK(c.fleet.servers == std::vector<std::string>{"nats://10.0.0.1:4222", "tls://nats-2.example.com:4222"});
+        CHECK(c.fleet.site == "lab_2");
+        CHECK(c.fleet.name == "agg-1");
+        CHECK(c.fleet.appliances == std::vector<std::string>{"edge-1", "edge-2"});
+        CHECK(c.fleet.replicas == 5);
+        CHECK(c.fleet.backlog_mib == 64);
+        CHECK(c.fleet.lease == 5 * sg::kNsPerSec);
+        CHECK(c.fleet.appliance_timeout == 60 * sg::kNsPerSec);
+    }
+    // A one-node bus (a lab) takes one replica; config_errors_test.cpp has
+    // the errors, each with its line.
+    CHECK(load("fleet:\n  servers: [nats://127.0.0.1:4222]\n  name: a\n  replicas: 1\n").fleet.replicas == 1);
+    CHECK(error_of("fleet:\n  name: edge-1\n  servers:\n") ==
+          "cfg.yaml:3: fleet.servers: expected at least one NATS server URL, got nothing");
+}
+
 namespace {
 
 // What a file would say: no nulls (absent keys), no "source".
