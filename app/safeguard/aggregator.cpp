@@ -280,6 +280,12 @@ void Aggregator::step_down(const char* why) {
 }
 
 void Aggregator::active_step() {
+    // Never act on a lease a standby may have taken over by now.
+    if (!lease_->still_held()) {
+        lease_->abandon();
+        step_down("the lease could not be renewed in time");
+        return;
+    }
     auto fetched = consumer_->fetch(kFetchBatch, kFetchWait);
     if (!fetched) {
         if (!warned_.count("fetch")) log::warn("fleet: {}", fetched.error().message);
@@ -294,7 +300,8 @@ void Aggregator::active_step() {
     desk_->poll();
     if (mirror_behind_) resync_mirror();
     if (blocklist_dirty_) flush_blocklist();
-    if (Clock::now() - renewed_ >= kRenewEvery) renew();
+    const auto every = std::min<std::chrono::nanoseconds>(kRenewEvery, std::chrono::nanoseconds(cfg_.fleet.lease / 4));
+    if (Clock::now() - renewed_ >= every) renew();
 
     std::lock_guard<std::mutex> lock(status_mutex_);
     json apps = json::array();

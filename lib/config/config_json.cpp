@@ -59,6 +59,15 @@ json config_to_json(const Config& c) {
                     {"evidence_packets", c.policy.evidence_packets}}},
         {"enforcement", {{"hook", text_or_null(c.enforcement.hook)},
                          {"hook_timeout", format_duration(c.enforcement.hook_timeout)}}},
+        {"fleet", c.fleet.enabled ? nlohmann::json{{"servers", c.fleet.servers},
+                                                   {"site", c.fleet.site},
+                                                   {"name", c.fleet.name},
+                                                   {"appliances", c.fleet.appliances},
+                                                   {"replicas", c.fleet.replicas},
+                                                   {"backlog_mib", c.fleet.backlog_mib},
+                                                   {"lease", format_duration(c.fleet.lease)},
+                                                   {"appliance_timeout", format_duration(c.fleet.appliance_timeout)}}
+                                  : nlohmann::json(nullptr)},
         {"state_dir", c.state_dir},
         {"eal", c.eal},
     };

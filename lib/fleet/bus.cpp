@@ -211,6 +211,8 @@ Result<std::unique_ptr<Bus>> Bus::connect(const FleetConfig& cfg, std::string_vi
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
     if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 2000);
+    // A request while disconnected fails at once instead of waiting its timeout.
+    if (s == NATS_OK) s = natsOptions_SetFailRequestsOnDisconnect(opts, true);
     if (s == NATS_OK && retry_connect)
         s = natsOptions_SetRetryOnFailedConnect(opts, true, &BusCallbacks::connected_later, nullptr);
     if (s != NATS_OK) {
@@ -223,7 +225,9 @@ Result<std::unique_ptr<Bus>> Bus::connect(const FleetConfig& cfg, std::string_vi
         return nats_error(fmt::format("connecting to {}", fmt::join(cfg.servers, ",")), s);
     jsOptions jo;
     jsOptions_Init(&jo);
-    jo.Wait = 5000;
+    // Requests (key-value, stream and consumer management) wait this long;
+    // the lease's margin counts on it (Lease::kRequestTimeout).
+    jo.Wait = 2000;
     jo.PublishAsync.ErrHandler = &BusCallbacks::publish_error;
     jo.PublishAsync.ErrHandlerClosure = bus.get();
     jo.PublishAsync.MaxPending = 256;

@@ -1,5 +1,7 @@
 #include "fleet/lease.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 
 namespace sg::fleet {
@@ -69,20 +71,32 @@ bool Lease::renew(nlohmann::json value) {
     value["holder"] = holder_;
     value["renewed"] = wall_now();
     auto updated = bucket_.update(kKey, value.dump(), revision_);
-    const auto now = Clock::now();
     if (updated) {
         last_value_ = value;
         revision_ = *updated;
-        renewed_ = now;
+        renewed_ = Clock::now();
         last_error_.clear();
         return true;
     }
     last_error_ = updated.error().message;
-    // Moved on: someone else holds it. Or the bus is away: hold on until a
-    // standby could have taken over.
+    // Moved on: another holder, or our own write whose acknowledgement was
+    // lost (the key then names us at a revision we did not see).
     auto current = bucket_.get(kKey);
+    if (current && *current && (*current)->revision != revision_) {
+        const auto seen = nlohmann::json::parse((*current)->value, nullptr, false);
+        if (seen.is_object() && seen.value("holder", "") == holder_) {
+            revision_ = (*current)->revision;
+            last_value_ = seen;
+            renewed_ = Clock::now();
+            last_error_.clear();
+            return true;
+        }
+    }
     const bool replaced = current && (!*current || (*current)->revision != revision_);
-    if (replaced || now - renewed_ >= lease_) {
+    // The bus away: a standby may take over `lease` after our last renewal
+    // (by its clock, which started later than ours). Step down before that,
+    // with the margin of one more renewal attempt.
+    if (replaced || !still_held()) {
         log::warn("fleet: {} lost the lease ({}): standing by", holder_,
                   replaced ? "another aggregator holds it" : last_error_);
         held_ = false;
@@ -90,6 +104,10 @@ bool Lease::renew(nlohmann::json value) {
         return false;
     }
     return true;
+}
+
+bool Lease::still_held() const {
+    return held_ && Clock::now() - renewed_ < lease_ - std::min(lease_ / 2, std::chrono::nanoseconds(kRequestTimeout));
 }
 
 void Lease::release() {

@@ -9,8 +9,8 @@
 // the standby takes the key over with a compare-and-set on that revision, so
 // that of several standbys exactly one wins. A holder whose renewal fails
 // because the revision moved has been replaced and steps down at once; one
-// that cannot reach the bus steps down once its last renewal is `lease` old
-// (by then a standby may have taken over).
+// that cannot reach the bus steps down before its last renewal is `lease`
+// old (when a standby may take over), with a margin for one more request.
 //
 // No clocks are compared between machines: each side measures its own
 // intervals.
@@ -44,8 +44,20 @@ public:
     bool renew(nlohmann::json value);
     // Active: give the lease up now (a clean stop), so a standby need not wait.
     void release();
+    // Active: stop counting on the lease without writing (it could not be
+    // renewed in time); a later try_acquire() competes like any standby.
+    void abandon() {
+        held_ = false;
+        revision_ = 0;
+    }
 
     bool held() const { return held_; }
+    // Held, and the last renewal recent enough that no standby can have
+    // taken over yet (with a margin for one more request): the holder acts
+    // only while this is true.
+    bool still_held() const;
+    // How long one request to the bucket may take (Bus: the JetStream wait).
+    static constexpr std::chrono::milliseconds kRequestTimeout{2000};
     // The holder as last seen ("" when none), for status.
     const std::string& current_holder() const { return seen_holder_; }
     const std::string& last_error() const { return last_error_; }

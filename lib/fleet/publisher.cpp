@@ -55,6 +55,10 @@ void Publisher::load_spool() {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(options_.spool_dir, ec)) {
         const std::string name = e.path().filename().string();
+        if (name.starts_with(".tmp-")) {
+            fs::remove(e.path(), ec);  // a write a crash cut short: never renamed, never counted
+            continue;
+        }
         if (!name.ends_with(".win")) continue;
         uint64_t seq = 0;
         if (std::sscanf(name.c_str(), "%20lu", &seq) != 1) continue;

@@ -62,15 +62,14 @@ Result<WindowMessage> decode_message(std::string_view bytes) {
 }
 
 std::string config_fingerprint(const Config& cfg) {
-    std::string text = fmt::format("window={};", cfg.detect.window);
+    // JSON, so that no name or prefix can run into the next one.
+    nlohmann::json what = {{"window", cfg.detect.window}, {"deployments", nlohmann::json::array()}};
     for (const Deployment& d : cfg.deployments) {
-        text += d.name;
-        for (const Prefix& p : d.prefixes) {
-            text += ',';
-            text += p.to_string();
-        }
-        text += ';';
+        nlohmann::json prefixes = nlohmann::json::array();
+        for (const Prefix& p : d.prefixes) prefixes.push_back(p.to_string());
+        what["deployments"].push_back({d.name, prefixes});
     }
+    const std::string text = what.dump();
     return fmt::format("{:016x}", sketch_hash(text.data(), text.size(), 0x5347464c45455431ull));
 }
 

@@ -36,7 +36,7 @@ inline constexpr uint8_t kWindowMessageVersion = 1;
 struct WindowMessage {
     std::string appliance;
     std::string run;              // this run of the appliance (its start time)
-    uint64_t seq = 0;             // the run's message number, from 1
+    uint64_t seq = 0;             // message number: after the spool an earlier run left, else from 1
     std::string id;               // appliance-run-seq
     std::string kind = "window";  // "window" or "bye"
     std::string config;           // config_fingerprint()

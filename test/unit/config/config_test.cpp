@@ -650,7 +650,7 @@ TEST_CASE("fleet: the bus's servers, the site and the names; off when absent", "
         CHECK(c.fleet.appliances.empty());
         CHECK(c.fleet.replicas == 3);
         CHECK(c.fleet.backlog_mib == 256);
-        CHECK(c.fleet.lease == 3 * sg::kNsPerSec);
+        CHECK(c.fleet.lease == 10 * sg::kNsPerSec);
         CHECK(c.fleet.appliance_timeout == 30 * sg::kNsPerSec);
     }
     {
