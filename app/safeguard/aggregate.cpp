@@ -4,7 +4,6 @@
 // with the appliance's commands, plus `status` for the fleet.
 
 #include <csignal>
-#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -145,11 +144,8 @@ int aggregate_main(const AggregateOptions& opts) {
         std::signal(SIGINT, SIG_DFL);
         std::signal(SIGTERM, SIG_DFL);
         if (!cfg.outputs.report.empty()) {
-            const nlohmann::json report = (*agg)->final_report();
-            std::ofstream out(cfg.outputs.report);
-            out << report.dump(2) << '\n';
-            if (!out) {
-                log::error("{}: cannot write the report", cfg.outputs.report);
+            if (auto ok = write_report(cfg.outputs.report, (*agg)->final_report()); !ok) {
+                log::error("{}", ok.error().message);
                 rc = kExitFailure;
             }
         }

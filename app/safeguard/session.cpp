@@ -129,6 +129,13 @@ static Result<std::unique_ptr<respond::IncidentDesk>> incident_setup(const Confi
     return respond::IncidentDesk::open(std::move(d), ownership, eve);
 }
 
+Result<> write_report(const std::string& path, const nlohmann::json& report) {
+    std::ofstream out(path);
+    out << report.dump(2) << '\n';
+    if (!out) return make_error(fmt::format("{}: cannot write the report", path));
+    return {};
+}
+
 int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bool replay,
                  const std::vector<CaptureInfo>& captures, const RunExtras& extras) {
     std::unique_ptr<std::FILE, FileCloser> eve;
@@ -352,10 +359,8 @@ int run_pipeline(const Config& cfg, const std::vector<PipelineInput>& inputs, bo
             fmt::print(eve.get(), "{}\n", stats_event(report, uptime, Nanos(wall.count())).dump());
         }
         if (!cfg.outputs.report.empty()) {
-            std::ofstream out(cfg.outputs.report);
-            out << report.dump(2) << '\n';
-            if (!out) {
-                log::error("{}: cannot write the report", cfg.outputs.report);
+            if (auto ok = write_report(cfg.outputs.report, report); !ok) {
+                log::error("{}", ok.error().message);
                 rc = kExitFailure;
             }
         }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/safeguard/commands.hpp"
 #include "config/config.hpp"
 #include "detect/engine.hpp"
@@ -25,6 +27,9 @@ Result<> start_eal(const Config& cfg, const std::string& eal_flag);
 // The detection engine's setup from the config: window, thresholds and
 // each deployment's overrides (the ownership and workers are the caller's).
 Result<DetectionSetup> detection_setup(const Config& cfg);
+
+// Writes a JSON report (indented) to `path`; the error names the file.
+Result<> write_report(const std::string& path, const nlohmann::json& report);
 
 // What a run takes beyond the config.
 struct RunExtras {

@@ -155,6 +155,14 @@ void Publisher::spool(Queued& q) {
     spool_bytes_ += q.bytes.size();
 }
 
+void Publisher::unspool(const Queued& q) {
+    if (q.file.empty()) return;
+    std::error_code ec;
+    fs::remove(q.file, ec);
+    --spool_files_;
+    spool_bytes_ -= q.bytes.size();
+}
+
 void Publisher::trim_spool() {
     const uint64_t bound = uint64_t(options_.fleet.backlog_mib) << 20;
     uint64_t total = 0;
@@ -163,12 +171,7 @@ void Publisher::trim_spool() {
     while (total > bound && queue_.size() > 1) {
         Queued& q = queue_.front();
         total -= q.bytes.size();
-        if (!q.file.empty()) {
-            std::error_code ec;
-            fs::remove(q.file, ec);
-            --spool_files_;
-            spool_bytes_ -= q.bytes.size();
-        }
+        unspool(q);
         queue_.pop_front();
         ++dropped;
     }
@@ -192,12 +195,7 @@ bool Publisher::publish_some() {
             Queued& q = queue_.front();
             log::error("fleet: window message {} is {} bytes, over the server's max_payload ({}): dropped; raise "
                        "max_payload on the NATS servers (docs/fleet.md, sizing)", q.id, q.bytes.size(), max);
-            if (!q.file.empty()) {
-                std::error_code ec;
-                fs::remove(q.file, ec);
-                --spool_files_;
-                spool_bytes_ -= q.bytes.size();
-            }
+            unspool(q);
             queue_.pop_front();
             ++oversize_;
         }
@@ -225,12 +223,7 @@ bool Publisher::publish_some() {
     std::lock_guard<std::mutex> lock(mutex_);
     for (size_t i = 0; i < seqs.size(); ++i) {
         Queued& q = queue_.front();
-        if (!q.file.empty()) {
-            std::error_code ec;
-            fs::remove(q.file, ec);
-            --spool_files_;
-            spool_bytes_ -= q.bytes.size();
-        }
+        unspool(q);
         queue_.pop_front();
     }
     return true;

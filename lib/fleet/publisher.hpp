@@ -81,6 +81,7 @@ private:
     // Publishes the oldest messages (spool first); false when the bus failed.
     bool publish_some();
     void spool(Queued& q);                 // writes q to disk (no-op when it is there)
+    void unspool(const Queued& q);         // its spool file goes (published or dropped)
     void trim_spool();                     // drops the oldest past the bound
     void load_spool();                     // the files of an earlier run, in order
 
